@@ -1,0 +1,5 @@
+"""SQL front end: dialect, binding, sessions, catalog emulation, and `connect()`."""
+
+from sqlfront.dbapi import connect
+
+__all__ = ["connect"]

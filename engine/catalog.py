@@ -1,0 +1,125 @@
+"""Table definitions: what a table is, as the layers above see it.
+
+Owns: `ColumnDef` and `TableDef` dataclasses, their JSON form (persisted in the DuckDB table
+`__vg_tables`, so DDL is transactional with the data), and the mapping from a Postgres type
+name to the DuckDB column type that stores it.  A vector column is stored in DuckDB as
+`STRUCT(__vg<store_id> BIGINT)`: a pointer to a slot of its `VectorStore`.  The struct's field
+name survives any query (subqueries, joins, `SELECT *`), so a result column of that type is
+recognised as "vectors of store N" without tracking where it came from.
+
+Must not: parse SQL (type names arrive already normalised by sqlfront).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+VECTOR_TYPES = ("vector",)
+SLOT_FIELD_PREFIX = "__vg"
+_SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
+
+# Postgres type name (as normalised by sqlfront.dialect) -> DuckDB storage type.
+_DUCK_TYPES: dict[str, str] = {
+    "smallint": "SMALLINT",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "serial": "INTEGER",
+    "bigserial": "BIGINT",
+    "smallserial": "SMALLINT",
+    "real": "FLOAT",
+    "double precision": "DOUBLE",
+    "numeric": "DECIMAL(38,10)",
+    "text": "VARCHAR",
+    "varchar": "VARCHAR",
+    "char": "VARCHAR",
+    "name": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "jsonb": "JSON",
+    "json": "JSON",
+    "bytea": "BLOB",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMPTZ",
+    "time": "TIME",
+    "interval": "INTERVAL",
+    "uuid": "UUID",
+}
+
+SERIAL_TYPES = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+
+
+def supported_type(pg_type: str) -> bool:
+    return pg_type in _DUCK_TYPES or pg_type in VECTOR_TYPES
+
+
+def slot_struct_type(store_id: int) -> str:
+    return f"STRUCT({SLOT_FIELD_PREFIX}{store_id} BIGINT)"
+
+
+def slot_field(store_id: int) -> str:
+    return f"{SLOT_FIELD_PREFIX}{store_id}"
+
+
+def store_id_of_duck_type(duck_type: str) -> int | None:
+    """The vector store a DuckDB result column points into, or None if it is not a vector."""
+    m = _SLOT_STRUCT_RE.match(duck_type)
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class ColumnDef:
+    name: str
+    pg_type: str  # normalised Postgres type name: "bigint", "vector", "text", ...
+    typmod: int = -1  # vector: dimensions; varchar(n): n; numeric: packed as Postgres does
+    not_null: bool = False
+    default_sql: str | None = None  # DuckDB expression text
+    store_id: int | None = None  # vector columns: their VectorStore
+    type_args: list[int] = field(default_factory=list)
+
+    @property
+    def is_vector(self) -> bool:
+        return self.pg_type in VECTOR_TYPES
+
+    @property
+    def dim(self) -> int | None:
+        return self.typmod if self.is_vector and self.typmod > 0 else None
+
+    def duck_type(self) -> str:
+        if self.is_vector:
+            assert self.store_id is not None
+            return slot_struct_type(self.store_id)
+        if self.pg_type == "numeric" and self.type_args:
+            p = self.type_args[0]
+            s = self.type_args[1] if len(self.type_args) > 1 else 0
+            if p <= 38:
+                return f"DECIMAL({p},{s})"
+        return _DUCK_TYPES[self.pg_type]
+
+
+@dataclass
+class TableDef:
+    name: str
+    oid: int
+    columns: list[ColumnDef]
+    primary_key: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnDef | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def vector_columns(self) -> list[ColumnDef]:
+        return [c for c in self.columns if c.is_vector]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> TableDef:
+        d = json.loads(text)
+        d["columns"] = [ColumnDef(**c) for c in d["columns"]]
+        return cls(**d)

@@ -1,0 +1,181 @@
+"""One database: its DuckDB file (scalar columns, catalog), its vector stores, its DDL.
+
+Owns: the on-disk layout of one database directory —
+    <data_dir>/<dbname>/scalars.duckdb     scalar columns + `__vg_tables` (the catalog)
+    <data_dir>/<dbname>/vectors/<id>.f32   one append-only VectorStore per vector column
+— opening it (dropping vector files no committed table references), handing out one DuckDB
+cursor per session (each its own transaction), creating and dropping tables inside the
+caller's transaction, and the catalog version counter sessions use to notice committed DDL.
+
+Must not: parse SQL or speak the protocol.  `path=None` is an in-memory database.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from engine.catalog import SERIAL_TYPES, TableDef
+from engine.errors import DuplicateTable, UndefinedTable
+from engine.vector_store import VectorStore
+
+_BOOTSTRAP = (
+    "CREATE TABLE IF NOT EXISTS __vg_tables (name VARCHAR PRIMARY KEY, oid BIGINT, def JSON)",
+    "CREATE SEQUENCE IF NOT EXISTS __vg_oid_seq START 16400",
+    "CREATE SEQUENCE IF NOT EXISTS __vg_store_seq START 1",
+)
+
+
+class Database:
+    def __init__(self, path: Path | None, name: str = "postgres") -> None:
+        self.name = name
+        self.path = path
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            (path / "vectors").mkdir(exist_ok=True)
+            self._duck = duckdb.connect(str(path / "scalars.duckdb"))
+        else:
+            self._duck = duckdb.connect(":memory:")
+        for stmt in _BOOTSTRAP:
+            self._duck.execute(stmt)
+        self._lock = threading.Lock()
+        self._stores: dict[int, VectorStore] = {}
+        self.catalog_version = 0
+        self._drop_orphan_stores()
+
+    # -- sessions -------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new DuckDB connection to this database: one per session (its own transaction)."""
+        return self._duck.cursor()
+
+    def bump_catalog_version(self) -> None:
+        with self._lock:
+            self.catalog_version += 1
+
+    # -- catalog --------------------------------------------------------------------------
+    @staticmethod
+    def load_catalog(cur: duckdb.DuckDBPyConnection) -> dict[str, TableDef]:
+        rows = cur.execute("SELECT def FROM __vg_tables").fetchall()
+        return {t.name: t for t in (TableDef.from_json(r[0]) for r in rows)}
+
+    def create_table(
+        self, cur: duckdb.DuckDBPyConnection, table: TableDef, if_not_exists: bool = False
+    ) -> bool:
+        """Create `table` in the caller's transaction; False if it existed and if_not_exists."""
+        exists = cur.execute(
+            "SELECT count(*) FROM __vg_tables WHERE name = ?", [table.name]
+        ).fetchone()
+        if exists and exists[0]:
+            if if_not_exists:
+                return False
+            raise DuplicateTable(f'relation "{table.name}" already exists')
+        table.oid = int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchone()[0])  # type: ignore[index]
+        cols_sql = []
+        for col in table.columns:
+            if col.is_vector:
+                col.store_id = int(
+                    cur.execute("SELECT nextval('__vg_store_seq')").fetchone()[0]  # type: ignore[index]
+                )
+            if col.pg_type in SERIAL_TYPES:
+                seq = f"{table.name}_{col.name}_seq"
+                cur.execute(f"CREATE SEQUENCE {_q(seq)}")
+                col.default_sql = f"nextval('{seq}')"
+                col.not_null = True
+            parts = [_q(col.name), col.duck_type()]
+            if col.default_sql is not None:
+                parts.append(f"DEFAULT {col.default_sql}")
+            if col.not_null:
+                parts.append("NOT NULL")
+            cols_sql.append(" ".join(parts))
+        if table.primary_key:
+            cols_sql.append(f"PRIMARY KEY ({', '.join(_q(c) for c in table.primary_key)})")
+        cur.execute(f"CREATE TABLE {_q(table.name)} ({', '.join(cols_sql)})")
+        cur.execute(
+            "INSERT INTO __vg_tables VALUES (?, ?, ?)", [table.name, table.oid, table.to_json()]
+        )
+        for col in table.vector_columns():
+            self.store(col.store_id, col.typmod)  # type: ignore[arg-type]
+        return True
+
+    def drop_table(self, cur: duckdb.DuckDBPyConnection, name: str, if_exists: bool) -> bool:
+        row = cur.execute("SELECT def FROM __vg_tables WHERE name = ?", [name]).fetchone()
+        if row is None:
+            if if_exists:
+                return False
+            raise UndefinedTable(f'table "{name}" does not exist')
+        table = TableDef.from_json(row[0])
+        cur.execute(f"DROP TABLE {_q(name)}")
+        for col in table.columns:
+            if col.pg_type in SERIAL_TYPES:
+                cur.execute(f"DROP SEQUENCE IF EXISTS {_q(f'{name}_{col.name}_seq')}")
+        cur.execute("DELETE FROM __vg_tables WHERE name = ?", [name])
+        return True
+
+    # -- vectors --------------------------------------------------------------------------
+    def store(self, store_id: int, dim: int) -> VectorStore:
+        with self._lock:
+            st = self._stores.get(store_id)
+            if st is None:
+                path = self.path / "vectors" / f"{store_id}.f32" if self.path else None
+                st = VectorStore(path, dim)
+                self._stores[store_id] = st
+            return st
+
+    def store_by_id(self, store_id: int) -> VectorStore:
+        return self._stores[store_id]
+
+    def sync_stores(self) -> None:
+        for st in list(self._stores.values()):
+            st.sync()
+
+    def _drop_orphan_stores(self) -> None:
+        catalog = self.load_catalog(self._duck)
+        live = {c.store_id: c.typmod for t in catalog.values() for c in t.vector_columns()}
+        for sid, dim in live.items():
+            self.store(sid, dim)  # type: ignore[arg-type]
+        if self.path is not None:
+            for f in (self.path / "vectors").glob("*.f32"):
+                if f.stem.isdigit() and int(f.stem) not in live:
+                    f.unlink()
+
+    def close(self) -> None:
+        for st in self._stores.values():
+            st.close()
+        self._duck.close()
+
+
+def _q(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+class Cluster:
+    """All databases under one data dir (`None`: in memory); `postgres` always exists."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._dbs: dict[str, Database] = {}
+        self.database("postgres", create=True)
+
+    def database(self, name: str, create: bool = False) -> Database:
+        from engine.errors import InvalidCatalogName
+
+        with self._lock:
+            db = self._dbs.get(name)
+            if db is not None:
+                return db
+            path = self.data_dir / name if self.data_dir is not None else None
+            exists = path is not None and (path / "scalars.duckdb").exists()
+            if not (create or exists):
+                raise InvalidCatalogName(f'database "{name}" does not exist')
+            db = Database(path, name)
+            self._dbs[name] = db
+            return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._dbs.values():
+                db.close()
+            self._dbs.clear()

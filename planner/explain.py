@@ -1,0 +1,48 @@
+"""EXPLAIN output: the plan as lines of text, Postgres-style, with kNN details.
+
+Owns: `explain_lines(plan, result)`; with a `PlanResult` (EXPLAIN ANALYZE) it adds what the
+scan actually did.
+"""
+
+from __future__ import annotations
+
+from planner.execute import PlanResult
+from planner.plan import QueryPlan
+
+_OPS = {"l2": "<->", "cosine": "<=>", "ip": "<#>", "l1": "<+>"}
+
+
+def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str]:
+    lines: list[str] = []
+    knn = plan.knn
+    if knn is not None:
+        lines.append(f"Limit  (k={knn.k})")
+        est = "unknown" if knn.estimated_rows is None else str(knn.estimated_rows)
+        cost = "" if knn.estimated_cost is None else f"  cost={knn.estimated_cost:.2f}"
+        lines.append(f"  ->  KNN Scan on {knn.table}  (strategy={knn.strategy}{cost})")
+        lines.append(
+            f"        Order By: {knn.column} {_OPS.get(knn.metric, knn.metric)} $query "
+            f"(dim={len(knn.query)})"
+        )
+        if knn.filter_sql:
+            lines.append(f"        Filter: {knn.filter_sql}")
+        lines.append(f"        Estimated matching rows: {est}")
+        if result is not None and result.knn_stats is not None:
+            s = result.knn_stats
+            lines.append(
+                f"        Actual matching rows: {s.matching_rows}  vectors scanned: "
+                f"{s.vectors_scanned}  returned: {s.returned}  time: {s.seconds * 1e3:.3f} ms"
+            )
+        if result is not None and result.used_fallback:
+            lines.append("        Fell back to the general plan: fewer non-NULL vectors than k")
+    else:
+        lines.append("Query  (executed by DuckDB)")
+    for spec in plan.distances:
+        lines.append(
+            f"  ->  Distance Scan on {spec.table}.{spec.column}  "
+            f"(metric={spec.metric}, all vectors)"
+        )
+    lines.append(f"  SQL: {plan.sql}")
+    if result is not None:
+        lines.append(f"Execution Time: {result.seconds * 1e3:.3f} ms")
+    return lines

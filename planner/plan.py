@@ -1,0 +1,58 @@
+"""Physical plans: the dataclasses sqlfront's binder fills and `planner.execute` runs.
+
+Owns: `DistanceSpec` (a (slot, distance) relation computed by numpy and joined by SQL),
+`KnnScan` (the kNN node: table, column, metric, query vector, k, filter, strategy) and
+`QueryPlan` (the DuckDB SQL that reads those relations, with a fallback plan).
+Later issues add strategies (HNSW, filtered HNSW, pre-filter over quantized vectors) to
+`KnnScan.strategy`; the shape of the node stays.
+
+Must not: touch DuckDB or the stores (that is `planner.execute` via `engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class DistanceSpec:
+    """Distances from every vector of a store to one query, exposed as relation `name`."""
+
+    name: str
+    table: str
+    column: str
+    store_id: int
+    metric: str
+    query: np.ndarray
+
+
+@dataclass
+class KnnScan:
+    """ORDER BY <column> <op> <query> LIMIT k over one table, with an optional filter."""
+
+    table: str
+    column: str
+    store_id: int
+    metric: str
+    query: np.ndarray
+    k: int  # LIMIT + OFFSET
+    filter_sql: str | None
+    relation: str = "__knn"
+    strategy: str = "exact"
+    estimated_rows: int | None = None
+    estimated_cost: float | None = None
+
+
+@dataclass
+class QueryPlan:
+    """DuckDB SQL plus the numpy-computed relations it joins."""
+
+    sql: str
+    distances: list[DistanceSpec] = field(default_factory=list)
+    knn: KnnScan | None = None
+    # Run instead when the kNN scan finds fewer non-NULL vectors than k (rows whose vector
+    # is NULL then belong in the answer, sorted last as in Postgres).
+    fallback: QueryPlan | None = None
+    explain_sql: str | None = None

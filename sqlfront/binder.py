@@ -1,0 +1,575 @@
+"""Binding statements against the catalog and rewriting them into DuckDB SQL + numpy work.
+
+Owns: resolving table and column names (Postgres errors 42P01 / 42703 with positions),
+evaluating constant vectors (literals, parameters, scalar subqueries — "more like this"),
+rewriting every pgvector distance `col <op> const` into a lookup of a numpy-computed
+(slot, distance) relation, recognising the kNN shape `ORDER BY col <op> q LIMIT k` on one
+table (which becomes a `planner.plan.KnnScan`), naming output columns as Postgres does, and
+turning INSERT/UPDATE vector values into appended slots.
+
+Must not: run the plan (planner.execute) or speak the protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+from sqlglot import exp
+
+from engine.catalog import ColumnDef, TableDef, slot_field
+from engine.database import Database
+from engine.distance import distance_pair
+from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
+from planner.plan import DistanceSpec, KnnScan, QueryPlan
+from sqlfront.dialect import VectorDistance
+from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
+
+CATALOG_SCHEMA = "__vg_pg"
+
+
+@dataclass
+class BindContext:
+    db: Database
+    cur: duckdb.DuckDBPyConnection
+    catalog: dict[str, TableDef]
+    sql: str  # the statement text, for error positions
+    run_query: Callable[[exp.Expression], tuple[list, list[tuple]]]
+    emulated: frozenset[str] = frozenset()
+    touched_stores: set[int] = field(default_factory=set)
+    _rel_counter: int = 0
+
+    def new_relation(self) -> str:
+        self._rel_counter += 1
+        return f"__vd{self._rel_counter}"
+
+    def position_of(self, word: str) -> int | None:
+        m = re.search(r"(?<![\w\"])" + re.escape(word) + r"(?![\w\"])", self.sql, re.I)
+        if m is None:
+            m = re.search(re.escape(word), self.sql, re.I)
+        return m.start() + 1 if m else None
+
+
+# ------------------------------------------------------------------------------- tables
+
+
+def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
+    """Check every table reference; point pg_catalog / information_schema names at ours."""
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name
+        if not name or isinstance(table.this, exp.Func):  # table functions pass through
+            continue
+        schema = table.db.lower() if table.db else None
+        if schema is None and name in ctes:
+            continue
+        if schema in (None, "pg_catalog") and name in ctx.emulated:
+            table.set("db", exp.to_identifier(CATALOG_SCHEMA))
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+            continue
+        if schema in (None, "public", "main") and name in ctx.catalog:
+            table.set("db", None)
+            continue
+        if schema in ("information_schema",):
+            continue
+        qual = f"{table.db}.{name}" if table.db else name
+        raise UndefinedTable(f'relation "{qual}" does not exist', position=ctx.position_of(name))
+
+
+def table_def(ctx: BindContext, table: exp.Table) -> TableDef:
+    t = ctx.catalog.get(table.name)
+    if t is None:
+        raise UndefinedTable(
+            f'relation "{table.name}" does not exist', position=ctx.position_of(table.name)
+        )
+    return t
+
+
+def _sources(select: exp.Select) -> list[tuple[str, exp.Table]]:
+    out = []
+    frm = select.args.get("from_")
+    items = [frm.this] if frm is not None else []
+    items += [j.this for j in select.args.get("joins") or []]
+    for item in items:
+        if isinstance(item, exp.Table) and item.name:
+            out.append((item.alias_or_name, item))
+    return out
+
+
+def resolve_vector_column(
+    ctx: BindContext, col: exp.Column
+) -> tuple[str, TableDef, ColumnDef] | None:
+    """(table reference, table, column) if `col` names a vector column of a base table."""
+    scope: exp.Expression | None = col
+    while scope is not None:
+        scope = scope.parent
+        if isinstance(scope, exp.Select | exp.Update | exp.Delete):
+            cands: list[tuple[str, exp.Table]] = []
+            if isinstance(scope, exp.Select):
+                cands = _sources(scope)
+            elif isinstance(scope.this, exp.Table):
+                cands = [(scope.this.alias_or_name, scope.this)]
+            for ref, t in cands:
+                if col.table and col.table != ref:
+                    continue
+                td = ctx.catalog.get(t.name)
+                if td is None:
+                    continue
+                c = td.column(col.name)
+                if c is not None:
+                    return (ref, td, c) if c.is_vector else None
+    return None
+
+
+# ------------------------------------------------------------------------------ vectors
+
+
+def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.ndarray | None:
+    """The value of a constant vector expression, or raise if `node` is not constant.
+
+    Returns None for SQL NULL.  `dim` is only used to check a parameter's decoded array.
+    """
+    if isinstance(node, exp.Paren):
+        return const_vector(ctx, node.this, dim)
+    if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        return const_vector(ctx, node.this, dim)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Literal) and node.is_string:
+        vec = node.meta.get("vector")
+        if vec is not None:
+            return vec
+        return parse_vector_text(node.this)
+    if isinstance(node, exp.Array):
+        vals = []
+        for e in node.expressions:
+            if not (isinstance(e, exp.Literal) and not e.is_string) and not (
+                isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal)
+            ):
+                break
+            vals.append(float(e.sql()))
+        else:
+            return parse_vector_text("[" + ",".join(map(repr, vals)) + "]")
+    if isinstance(node, exp.Subquery):
+        desc, rows = ctx.run_query(node.this)
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise PgError(
+                "more than one row returned by a subquery used as an expression",
+                sqlstate="21000",
+            )
+        val = rows[0][0]
+        if val is None:
+            return None
+        if isinstance(val, np.ndarray):
+            return val
+        if isinstance(val, str):
+            return parse_vector_text(val)
+        raise PgError("subquery must return a vector", sqlstate="42804")
+    raise FeatureNotSupported(
+        f"vector operand {node.sql()[:60]} is not supported: use a vector column against a "
+        "constant, a parameter or a scalar subquery"
+    )
+
+
+def _is_vector_type(dt: exp.Expression) -> bool:
+    if not isinstance(dt, exp.DataType):
+        return False
+    if dt.this == exp.DataType.Type.VECTOR:
+        return True
+    return str(dt.args.get("kind") or "").lower() == "vector"
+
+
+def _check_dims(a: int, b: int) -> None:
+    if a != b:
+        raise PgError(f"different vector dimensions {a} and {b}", sqlstate="22000")
+
+
+@dataclass
+class _Distance:
+    node: VectorDistance
+    ref: str
+    table: TableDef
+    column: ColumnDef
+    query: np.ndarray | None  # None: SQL NULL
+
+
+def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
+    """Classify a distance node: column vs constant, or fold two constants into a number."""
+    if node.metric not in ("l2", "cosine", "ip", "l1"):
+        raise FeatureNotSupported(f"operator {node.op} on vector is not supported yet")
+    sides = [node.this, node.expression]
+    cols = [resolve_vector_column(ctx, s) if isinstance(s, exp.Column) else None for s in sides]
+    if cols[0] and cols[1]:
+        raise FeatureNotSupported(
+            "a distance between two vector columns is not supported yet; compare a column "
+            "with a constant vector"
+        )
+    for i in (0, 1):
+        c = cols[i]
+        if c is not None:
+            q = const_vector(ctx, sides[1 - i], c[2].dim)
+            if q is not None and c[2].dim is not None:
+                _check_dims(c[2].dim, len(q))
+            return _Distance(node, c[0], c[1], c[2], q)
+    a = const_vector(ctx, sides[0], None)
+    b = const_vector(ctx, sides[1], None)
+    if a is None or b is None:
+        return None
+    _check_dims(len(a), len(b))
+    return distance_pair(node.metric, a, b)
+
+
+def slot_of(ref: str, column: str, store_id: int) -> exp.Expression:
+    return exp.Anonymous(
+        this="struct_extract",
+        expressions=[
+            exp.column(column, table=ref, quoted=True),
+            exp.Literal.string(slot_field(store_id)),
+        ],
+    )
+
+
+def _lookup(rel: str, ref: str, d: _Distance) -> exp.Expression:
+    """`(SELECT d FROM rel WHERE slot = struct_extract(ref.col, '__vgN'))`."""
+    sub = (
+        exp.select(exp.column("d", table=rel))
+        .from_(rel)
+        .where(
+            exp.EQ(
+                this=exp.column("slot", table=rel),
+                expression=slot_of(ref, d.column.name, d.column.store_id),  # type: ignore[arg-type]
+            )
+        )
+    )
+    return exp.Subquery(this=sub)
+
+
+def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[DistanceSpec]) -> None:
+    """Replace every distance node in `tree` by a lookup into a numpy-computed relation."""
+    for node in list(tree.find_all(VectorDistance)):
+        if node.parent is None and node is not tree:
+            continue
+        res = analyze_distance(ctx, node)
+        if res is None:
+            node.replace(exp.Null())
+        elif isinstance(res, float):
+            node.replace(exp.Literal.number(repr(res)))
+        elif res.query is None:
+            node.replace(exp.Null())
+        else:
+            spec = _find_spec(specs, res)
+            if spec is None:
+                spec = DistanceSpec(
+                    name=ctx.new_relation(),
+                    table=res.table.name,
+                    column=res.column.name,
+                    store_id=res.column.store_id,  # type: ignore[arg-type]
+                    metric=res.node.metric,
+                    query=res.query,
+                )
+                specs.append(spec)
+            node.replace(_lookup(spec.name, res.ref, res))
+
+
+def _find_spec(specs: list[DistanceSpec], d: _Distance) -> DistanceSpec | None:
+    for s in specs:
+        if (
+            s.store_id == d.column.store_id
+            and s.metric == d.node.metric
+            and d.query is not None
+            and np.array_equal(s.query, d.query)
+        ):
+            return s
+    return None
+
+
+# ------------------------------------------------------------------------- output names
+
+
+def output_name(node: exp.Expression) -> str | None:
+    """Postgres's name for an unaliased select-list item (None for `*`)."""
+    if isinstance(node, exp.Alias):
+        return node.alias
+    if isinstance(node, exp.Star) or (isinstance(node, exp.Column) and node.is_star):
+        return None
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Paren):
+        return output_name(node.this)
+    if isinstance(node, exp.Cast):
+        inner = node.this
+        if isinstance(inner, exp.Column | exp.Func) and not isinstance(inner, exp.Binary):
+            return output_name(inner)
+        return _pg_type_name(node.to)
+    if isinstance(node, exp.Subquery):
+        q = node.this
+        if isinstance(q, exp.Select) and q.expressions:
+            return output_name(q.expressions[0]) or "?column?"
+        return "?column?"
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Exists):
+        return "exists"
+    if isinstance(node, exp.Boolean | exp.Literal | exp.Null | exp.Binary | exp.Not):
+        return "?column?"
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    if isinstance(node, exp.Func):
+        return _FUNC_NAMES.get(type(node), node.sql_name().lower())
+    return "?column?"
+
+
+_FUNC_NAMES: dict[type, str] = {
+    exp.CurrentDate: "current_date",
+    exp.CurrentTimestamp: "now",
+    exp.Count: "count",
+    exp.ArrayAgg: "array_agg",
+    exp.Length: "length",
+    exp.Lower: "lower",
+    exp.Upper: "upper",
+    exp.Substring: "substring",
+}
+
+
+def _pg_type_name(dt: exp.Expression) -> str:
+    if not isinstance(dt, exp.DataType):
+        return "?column?"
+    t = dt.this
+    names = {
+        exp.DataType.Type.INT: "int4",
+        exp.DataType.Type.BIGINT: "int8",
+        exp.DataType.Type.SMALLINT: "int2",
+        exp.DataType.Type.TEXT: "text",
+        exp.DataType.Type.VARCHAR: "varchar",
+        exp.DataType.Type.DOUBLE: "float8",
+        exp.DataType.Type.FLOAT: "float4",
+        exp.DataType.Type.BOOLEAN: "bool",
+        exp.DataType.Type.JSONB: "jsonb",
+        exp.DataType.Type.JSON: "json",
+        exp.DataType.Type.DECIMAL: "numeric",
+        exp.DataType.Type.DATE: "date",
+        exp.DataType.Type.TIMESTAMP: "timestamp",
+        exp.DataType.Type.TIMESTAMPTZ: "timestamptz",
+        exp.DataType.Type.VECTOR: "vector",
+    }
+    return names.get(t, str(dt.args.get("kind") or t.value).lower())
+
+
+def name_outputs(select: exp.Expression) -> None:
+    """Give every select-list item of the top-level query its Postgres name as an alias."""
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    select.set("expressions", name_items(select.expressions))
+
+
+def name_items(items: list[exp.Expression]) -> list[exp.Expression]:
+    """`items` with each unaliased, non-star item aliased to its Postgres output name."""
+    new = []
+    for item in items:
+        name = output_name(item)
+        if (
+            name is None
+            or isinstance(item, exp.Alias)
+            or (isinstance(item, exp.Column) and item.name == name)
+        ):
+            new.append(item)
+        else:
+            new.append(exp.alias_(item, name, quoted=True))
+    return new
+
+
+# ------------------------------------------------------------------------------ queries
+
+
+def _limit_value(node: exp.Expression | None) -> int | None:
+    if node is None:
+        return None
+    e = node.expression if isinstance(node, exp.Limit | exp.Offset) else node
+    if isinstance(e, exp.Literal) and not e.is_string:
+        try:
+            return int(e.this)
+        except ValueError:
+            return None
+    return None
+
+
+def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None:
+    """The kNN distance if `select` is `SELECT ... FROM t [WHERE ..] ORDER BY d LIMIT k`."""
+    if not isinstance(select, exp.Select):
+        return None
+    if select.args.get("group") or select.args.get("having") or select.args.get("distinct"):
+        return None
+    if select.args.get("joins") or select.args.get("laterals") or select.args.get("with_"):
+        return None
+    frm = select.args.get("from_")
+    if frm is None or not isinstance(frm.this, exp.Table):
+        return None
+    order = select.args.get("order")
+    if order is None or _limit_value(select.args.get("limit")) is None:
+        return None
+    first = order.expressions[0]
+    if first.args.get("desc") or not isinstance(first.this, VectorDistance):
+        return None
+    if any(e.find(exp.AggFunc, exp.Window) for e in select.expressions):
+        return None
+    where = select.args.get("where")
+    if where is not None and where.find(VectorDistance):
+        return None
+    res = analyze_distance(ctx, first.this)
+    if not isinstance(res, _Distance) or res.query is None:
+        return None
+    return res
+
+
+def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
+    """Plan a query (SELECT, set operation, VALUES) for execution."""
+    resolve_tables(ctx, tree)
+    if top:
+        name_outputs(tree)
+    fallback_tree = tree.copy()
+    knn = _knn_candidate(ctx, tree)
+    if knn is None:
+        return _general_plan(ctx, tree)
+    assert isinstance(tree, exp.Select)
+    limit = _limit_value(tree.args.get("limit")) or 0
+    offset = _limit_value(tree.args.get("offset")) or 0
+    where = tree.args.get("where")
+    filter_sql = to_duck(where.this) if where is not None else None
+    scan = KnnScan(
+        table=knn.table.name,
+        column=knn.column.name,
+        store_id=knn.column.store_id,  # type: ignore[arg-type]
+        metric=knn.node.metric,
+        query=knn.query,  # type: ignore[arg-type]
+        k=limit + offset,
+        filter_sql=filter_sql,
+    )
+    rel = scan.relation
+    # The kNN distance (wherever it appears) reads the candidates' relation.
+    for node in list(tree.find_all(VectorDistance)):
+        res = analyze_distance(ctx, node)
+        if (
+            isinstance(res, _Distance)
+            and res.query is not None
+            and res.column.store_id == scan.store_id
+            and res.node.metric == scan.metric
+            and np.array_equal(res.query, scan.query)
+        ):
+            node.replace(exp.column("d", table=rel))
+    specs: list[DistanceSpec] = []
+    rewrite_distances(ctx, tree, specs)
+    tree.set("where", None)
+    tree = tree.join(
+        exp.to_table(rel),
+        on=exp.EQ(
+            this=exp.column("slot", table=rel),
+            expression=slot_of(knn.ref, scan.column, scan.store_id),
+        ),
+        copy=False,
+    )
+    order = tree.args["order"]
+    order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
+    fallback = _general_plan(ctx, fallback_tree)
+    return QueryPlan(sql=to_duck(tree), distances=specs, knn=scan, fallback=fallback)
+
+
+def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:
+    specs: list[DistanceSpec] = []
+    # A single-table ORDER BY distance: break ties by slot (row id), as the kNN path does.
+    tie: exp.Expression | None = None
+    if isinstance(tree, exp.Select) and tree.args.get("order") is not None:
+        first = tree.args["order"].expressions[0].this
+        if isinstance(first, VectorDistance) and not tree.args.get("group"):
+            res = analyze_distance(ctx, first)
+            if isinstance(res, _Distance) and not tree.args.get("distinct"):
+                tie = slot_of(res.ref, res.column.name, res.column.store_id)  # type: ignore[arg-type]
+    rewrite_distances(ctx, tree, specs)
+    if tie is not None:
+        tree.args["order"].append("expressions", exp.Ordered(this=tie))
+    return QueryPlan(sql=to_duck(tree), distances=specs)
+
+
+# -------------------------------------------------------------------------- translation
+
+
+def _duck_transform(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Div):
+        return exp.Anonymous(this="divide", expressions=[node.this, node.expression])
+    if isinstance(node, VectorDistance):
+        raise FeatureNotSupported(f"operator {node.op} is not supported in this position")
+    return node
+
+
+def to_duck(tree: exp.Expression) -> str:
+    """DuckDB SQL for a bound Postgres tree (integer division kept as Postgres's)."""
+    return tree.transform(_duck_transform).sql(dialect="duckdb")
+
+
+# ---------------------------------------------------------------------- writing vectors
+
+
+def vector_values(
+    ctx: BindContext, column: ColumnDef, nodes: list[exp.Expression]
+) -> list[exp.Expression]:
+    """Append the constant vectors `nodes` to the column's store; struct literals for them."""
+    dim = column.dim
+    store = ctx.db.store(column.store_id, dim)  # type: ignore[arg-type]
+    arrays: list[np.ndarray | None] = [None] * len(nodes)
+    texts_idx = [
+        i
+        for i, n in enumerate(nodes)
+        if isinstance(n, exp.Literal) and n.is_string and "vector" not in n.meta
+    ]
+    if len(texts_idx) > 1 and dim is not None:
+        bulk = parse_vectors_bulk([nodes[i].this for i in texts_idx], dim)
+        for j, i in enumerate(texts_idx):
+            arrays[i] = bulk[j]
+    for i, n in enumerate(nodes):
+        if arrays[i] is None and not isinstance(n, exp.Null):
+            if isinstance(n, exp.Column) and n.name.upper() == "DEFAULT":
+                continue
+            v = const_vector(ctx, n, dim)
+            if v is not None:
+                if dim is not None and len(v) != dim:
+                    raise PgError(f"expected {dim} dimensions, not {len(v)}", sqlstate="22000")
+                arrays[i] = v
+    present = [i for i, a in enumerate(arrays) if a is not None]
+    out: list[exp.Expression] = [
+        exp.Null() if arrays[i] is None and not _is_default(nodes[i]) else nodes[i]
+        for i in range(len(nodes))
+    ]
+    if present:
+        slots = store.append(np.stack([arrays[i] for i in present]))  # type: ignore[misc]
+        ctx.touched_stores.add(column.store_id)  # type: ignore[arg-type]
+        field_name = slot_field(column.store_id)  # type: ignore[arg-type]
+        for i, s in zip(present, slots.tolist(), strict=True):
+            out[i] = exp.Struct(
+                expressions=[
+                    exp.PropertyEQ(
+                        this=exp.to_identifier(field_name), expression=exp.Literal.number(s)
+                    )
+                ]
+            )
+    return out
+
+
+def _is_default(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Column | exp.Var) and node.name.upper() == "DEFAULT"
+
+
+def check_column(ctx: BindContext, table: TableDef, name: str) -> ColumnDef:
+    c = table.column(name)
+    if c is None:
+        raise UndefinedColumn(
+            f'column "{name}" of relation "{table.name}" does not exist',
+            position=ctx.position_of(name),
+        )
+    return c

@@ -1,0 +1,123 @@
+"""Shared fixtures: a real vecgres server subprocess on 127.0.0.1 (ephemeral port, temp data
+dir), waited for through its ready line, and helpers to connect psycopg and run psql."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "data" / "corpus100k"
+READY = re.compile(r"ready to accept connections on ([\d.]+):(\d+)")
+
+
+@dataclass
+class ServerProc:
+    proc: subprocess.Popen
+    host: str
+    port: int
+    data_dir: Path
+    log: list[str]
+
+    def dsn(self, dbname: str = "postgres", **kw: str) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in kw.items())
+        return f"host={self.host} port={self.port} user=postgres dbname={dbname} {extra}".strip()
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_server(data_dir: Path, timeout: float = 60.0) -> ServerProc:
+    """Start `python -m wire serve --port 0` and wait for its ready line."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wire",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    log: list[str] = []
+    found: list[tuple[str, int]] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.append(line)
+            m = READY.search(line)
+            if m and not found:
+                found.append((m.group(1), int(m.group(2))))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(timeout) or not found:
+        proc.kill()
+        raise RuntimeError("server did not start:\n" + "".join(log))
+    host, port = found[0]
+    return ServerProc(proc, host, port, data_dir, log)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
+    srv = start_server(tmp_path_factory.mktemp("data"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def conn(server: ServerProc):
+    import psycopg
+
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[ServerProc]:
+    srv = start_server(tmp_path / "data")
+    yield srv
+    srv.stop()
+
+
+def run_psql(
+    server: ServerProc, *args: str, input: str | None = None
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10", PSQLRC="/dev/null", PGTZ="UTC")
+    return subprocess.run(
+        ["psql", "-X", "-h", server.host, "-p", str(server.port), "-U", "postgres", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )

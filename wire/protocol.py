@@ -1,0 +1,366 @@
+"""Per-connection protocol state machine: frontend messages in, backend messages out.
+
+Owns: the phases of a connection (startup → ready → closed), the startup reply
+(AuthenticationOk, ParameterStatus set, BackendKeyData, ReadyForQuery), the simple Query
+flow (RowDescription, DataRows, CommandComplete per statement, one ReadyForQuery), the
+extended protocol (named/unnamed statements and portals, Describe, Execute with row limits
+and PortalSuspended, "discard until Sync" after an error), and result encoding by type OID
+and the formats Bind asked for.  `handle()` is synchronous and does no IO: the transport
+(`wire.server`) runs it in a worker thread and writes what it returns.
+
+Rules (Postgres's, from the protocol docs):
+  * after an error in extended mode, messages are ignored until Sync;
+  * Execute never sends RowDescription; Describe P reports the Bind's result formats;
+  * the unnamed statement survives Syncs until the next unnamed Parse;
+  * unknown statement → 26000, unknown portal → 34000.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engine.database import Cluster
+from engine.errors import (
+    InvalidCursorName,
+    InvalidSqlStatementName,
+    PgError,
+    ProtocolViolation,
+)
+from sqlfront.pgtypes import binary_encoder, decode_param, text_encoder
+from sqlfront.session import Prepared, Result, Session
+from wire import messages as m
+
+Out = list[bytes]
+
+
+@dataclass
+class Portal:
+    prepared: Prepared
+    params: list[object]
+    result_formats: list[int]
+    result: Result | None = None
+    pos: int = 0
+    encoders: list[Callable[[object], bytes]] | None = None
+
+
+@dataclass
+class ConnState:
+    statements: dict[str, Prepared] = field(default_factory=dict)
+    portals: dict[str, Portal] = field(default_factory=dict)
+    skip_until_sync: bool = False
+
+
+class Connection:
+    """One client connection's protocol logic."""
+
+    def __init__(self, cluster: Cluster, registry: dict[int, tuple[bytes, Connection]]) -> None:
+        self.cluster = cluster
+        self.registry = registry
+        self.session: Session | None = None
+        self.closed = False
+        self.state = ConnState()
+        self.secret = secrets.token_bytes(4)
+
+    # ------------------------------------------------------------------ startup
+    def startup(self, msg: m.StartupMessage) -> Out:
+        out: Out = []
+        params = msg.params
+        user = params.get("user", "postgres")
+        dbname = params.get("database") or user
+        if msg.protocol >> 16 != 3:
+            raise ProtocolViolation(
+                f"unsupported frontend protocol {msg.protocol >> 16}.{msg.protocol & 0xFFFF}"
+            )
+        unrecognized = [k for k in params if k.startswith("_pq_.")]
+        if (msg.protocol & 0xFFFF) > 0 or unrecognized:
+            out.append(m.NegotiateProtocolVersion(0, unrecognized).encode())
+        db = self.cluster.database(dbname)  # raises 3D000
+        self.session = Session(db, user)
+        self.registry[self.session.pid] = (self.secret, self)
+        out.append(m.AuthenticationOk().encode())
+        s = self.session.settings
+        if "application_name" in params:
+            s.values["application_name"] = params["application_name"]
+        for key, value in params.items():
+            if key in ("user", "database", "replication") or key.startswith("_pq_."):
+                continue
+            if key == "options":
+                continue
+            try:
+                s.set(key, value)
+            except PgError:
+                pass
+        s.changed_reported.clear()
+        from sqlfront.settings import REPORTED
+
+        for name in REPORTED:
+            out.append(m.ParameterStatus(name, s.values[name]).encode())
+        out.append(m.BackendKeyData(self.session.pid, self.secret).encode())
+        out.append(m.ReadyForQuery("I").encode())
+        return out
+
+    def cancel(self) -> None:
+        if self.session is not None:
+            self.session.cancel_event.set()
+            try:
+                self.session.cur.interrupt()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.registry.pop(self.session.pid, None)
+            self.session.close()
+            self.session = None
+        self.closed = True
+
+    # ---------------------------------------------------------------- dispatch
+    def handle(self, msg: object) -> Out:
+        """Process one frontend message (after startup); returns encoded backend messages."""
+        assert self.session is not None
+        if isinstance(msg, m.Terminate):
+            self.close()
+            return []
+        if isinstance(msg, m.Query):
+            return self._simple_query(msg.sql)
+        if isinstance(msg, m.Sync):
+            self.state.skip_until_sync = False
+            return [m.ReadyForQuery(self.session.status).encode()]
+        if self.state.skip_until_sync:
+            return []
+        try:
+            if isinstance(msg, m.Parse):
+                return self._parse(msg)
+            if isinstance(msg, m.Bind):
+                return self._bind(msg)
+            if isinstance(msg, m.Describe):
+                return self._describe(msg)
+            if isinstance(msg, m.Execute):
+                return self._execute(msg)
+            if isinstance(msg, m.Close):
+                return self._close(msg)
+            if isinstance(msg, m.Flush):
+                return []
+            if isinstance(msg, m.CopyData | m.CopyDone | m.CopyFail):
+                return []  # stray COPY data outside COPY is ignored, as Postgres does
+            raise ProtocolViolation(f"unexpected message {type(msg).__name__}")
+        except PgError as e:
+            self.state.skip_until_sync = True
+            return [m.ErrorResponse(m.error_fields(e)).encode()]
+        except Exception as e:  # noqa: BLE001 - any bug becomes XX000, the connection lives
+            self.state.skip_until_sync = True
+            return [m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode()]
+
+    # ------------------------------------------------------------- simple query
+    def _simple_query(self, sql: str) -> Out:
+        assert self.session is not None
+        out: Out = []
+        results: list[Result] = []
+        try:
+            results = self.session.execute(sql)
+        except PgError as e:
+            for r in getattr(e, "results", []):
+                out += self._result_messages(r, None, describe=True)
+            out += self._notices_of(e)
+            out.append(m.ErrorResponse(m.error_fields(e)).encode())
+        except Exception as e:  # noqa: BLE001
+            out.append(m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode())
+        else:
+            if not results:
+                out.append(m.EmptyQueryResponse().encode())
+            for r in results:
+                out += self._result_messages(r, None, describe=True)
+        out += self._parameter_status()
+        out.append(m.ReadyForQuery(self.session.status).encode())
+        return out
+
+    def _notices_of(self, e: PgError) -> Out:
+        return []
+
+    def _parameter_status(self) -> Out:
+        assert self.session is not None
+        return [m.ParameterStatus(k, v).encode() for k, v in self.session.settings.take_reported()]
+
+    def _result_messages(
+        self, r: Result, formats: list[int] | None, describe: bool, max_rows: int = 0
+    ) -> Out:
+        out: Out = [self._notice(n) for n in r.notices]
+        if r.columns is not None:
+            if describe:
+                out.append(self._row_description(r, formats))
+            encs = self._encoders(r, formats)
+            out.append(m.encode_data_rows(_encode_rows(r.rows, encs)))
+        if r.tag:
+            out.append(m.CommandComplete(r.tag).encode())
+        else:
+            out.append(m.EmptyQueryResponse().encode())
+        return out
+
+    @staticmethod
+    def _notice(n: PgError) -> bytes:
+        fields = m.error_fields(n)
+        sev = "WARNING" if n.sqlstate in ("25001", "25P01") else "NOTICE"
+        fields["S"] = sev
+        fields["V"] = sev
+        return m.NoticeResponse(fields).encode()
+
+    @staticmethod
+    def _formats(n: int, formats: list[int] | None) -> list[int]:
+        if not formats:
+            return [0] * n
+        if len(formats) == 1:
+            return formats * n
+        if len(formats) != n:
+            raise ProtocolViolation(
+                f"bind message has {len(formats)} result formats but query has {n} columns"
+            )
+        return formats
+
+    def _row_description(self, r: Result, formats: list[int] | None) -> bytes:
+        assert r.columns is not None
+        fmts = self._formats(len(r.columns), formats)
+        fields = []
+        for c, f in zip(r.columns, fmts, strict=True):
+            fields.append(
+                m.FieldDescription(
+                    name=c.name,
+                    table_oid=c.table_oid,
+                    column_attr=c.attnum,
+                    type_oid=c.type_oid,
+                    type_size=_type_size(c.type_oid),
+                    type_modifier=c.typmod,
+                    format=f,
+                )
+            )
+        return m.RowDescription(fields).encode()
+
+    def _encoders(self, r: Result, formats: list[int] | None) -> list[Callable[[object], bytes]]:
+        assert r.columns is not None
+        fmts = self._formats(len(r.columns), formats)
+        return [
+            binary_encoder(c.type_oid) if f == 1 else text_encoder(c.type_oid)
+            for c, f in zip(r.columns, fmts, strict=True)
+        ]
+
+    # ---------------------------------------------------------- extended query
+    def _parse(self, msg: m.Parse) -> Out:
+        assert self.session is not None
+        if msg.name and msg.name in self.state.statements:
+            raise PgError(f'prepared statement "{msg.name}" already exists', sqlstate="42P05")
+        prep = self.session.prepare(msg.query, msg.param_oids)
+        self.state.statements[msg.name] = prep
+        return [m.ParseComplete().encode()]
+
+    def _bind(self, msg: m.Bind) -> Out:
+        prep = self.state.statements.get(msg.statement)
+        if prep is None:
+            raise InvalidSqlStatementName(f'prepared statement "{msg.statement}" does not exist')
+        n = len(prep.param_oids)
+        if len(msg.params) != n:
+            raise ProtocolViolation(
+                f"bind message supplies {len(msg.params)} parameters, but prepared statement "
+                f'"{msg.statement}" requires {n}'
+            )
+        fmts = self._formats(n, list(msg.param_formats)) if n else []
+        params = [
+            decode_param(oid, f, data)
+            for oid, f, data in zip(prep.param_oids, fmts, msg.params, strict=True)
+        ]
+        if msg.portal and msg.portal in self.state.portals:
+            raise PgError(f'cursor "{msg.portal}" already exists', sqlstate="42P03")
+        self.state.portals[msg.portal] = Portal(prep, params, list(msg.result_formats))
+        return [m.BindComplete().encode()]
+
+    def _run_portal(self, portal: Portal) -> Result:
+        assert self.session is not None
+        if portal.result is None:
+            portal.result = self.session.execute_prepared(portal.prepared, portal.params)
+        return portal.result
+
+    def _describe(self, msg: m.Describe) -> Out:
+        assert self.session is not None
+        if msg.kind == "S":
+            prep = self.state.statements.get(msg.name)
+            if prep is None:
+                raise InvalidSqlStatementName(f'prepared statement "{msg.name}" does not exist')
+            oids = [o if o else 25 for o in prep.param_oids]
+            out = [m.ParameterDescription(oids).encode()]
+            r = self._dry_run(prep)
+            if r is None or r.columns is None:
+                out.append(m.NoData().encode())
+            else:
+                out.append(self._row_description(r, None))
+            return out
+        portal = self.state.portals.get(msg.name)
+        if portal is None:
+            raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+        r = self._run_portal(portal)
+        if r.columns is None:
+            return [m.NoData().encode()]
+        return [self._row_description(r, portal.result_formats)]
+
+    def _dry_run(self, prep: Prepared) -> Result | None:
+        """Columns of a query statement, found by running it with NULL parameters."""
+        from sqlglot import exp
+
+        assert self.session is not None
+        if not isinstance(prep.tree, exp.Select | exp.SetOperation):
+            return None
+        try:
+            return self.session.execute_prepared(prep, [None] * len(prep.param_oids))
+        except PgError:
+            if self.session.in_block:
+                raise
+            return None
+
+    def _execute(self, msg: m.Execute) -> Out:
+        portal = self.state.portals.get(msg.portal)
+        if portal is None:
+            raise InvalidCursorName(f'portal "{msg.portal}" does not exist')
+        first = portal.result is None
+        r = self._run_portal(portal)
+        out: Out = [self._notice(n) for n in r.notices] if first else []
+        if r.columns is None:
+            out.append(
+                m.CommandComplete(r.tag).encode() if r.tag else m.EmptyQueryResponse().encode()
+            )
+            out += self._parameter_status()
+            return out
+        if portal.encoders is None:
+            portal.encoders = self._encoders(r, portal.result_formats)
+        end = len(r.rows) if msg.max_rows <= 0 else min(len(r.rows), portal.pos + msg.max_rows)
+        out.append(m.encode_data_rows(_encode_rows(r.rows[portal.pos : end], portal.encoders)))
+        sent = end - portal.pos
+        portal.pos = end
+        if msg.max_rows > 0 and end < len(r.rows):
+            out.append(m.PortalSuspended().encode())
+        else:
+            verb = r.tag.split(" ")[0]
+            tag = f"{verb} {sent}" if verb == "SELECT" else r.tag
+            out.append(m.CommandComplete(tag).encode())
+        return out
+
+    def _close(self, msg: m.Close) -> Out:
+        if msg.kind == "S":
+            self.state.statements.pop(msg.name, None)
+        else:
+            self.state.portals.pop(msg.name, None)
+        return [m.CloseComplete().encode()]
+
+
+def _encode_rows(
+    rows: list[tuple], encoders: list[Callable[[object], bytes]]
+) -> list[list[bytes | None]]:
+    return [
+        [None if v is None else enc(v) for v, enc in zip(row, encoders, strict=True)]
+        for row in rows
+    ]
+
+
+_SIZES = {16: 1, 20: 8, 21: 2, 23: 4, 26: 4, 700: 4, 701: 8, 1082: 4, 1114: 8, 1184: 8, 2950: 16}
+
+
+def _type_size(oid: int) -> int:
+    return _SIZES.get(oid, -1)
