@@ -1795,8 +1795,38 @@ def _nest(flat: list[Any], dims: list[int]) -> list[Any]:
     return [_nest(flat[i * step : (i + 1) * step], dims[1:]) for i in range(dims[0])]
 
 
+_SQL_NAMES = {
+    BOOL_OID: "boolean",
+    CHAR_OID: '"char"',
+    INT2_OID: "smallint",
+    INT4_OID: "integer",
+    INT8_OID: "bigint",
+    FLOAT4_OID: "real",
+    FLOAT8_OID: "double precision",
+    BPCHAR_OID: "character",
+    VARCHAR_OID: "character varying",
+    TIME_OID: "time without time zone",
+    TIMETZ_OID: "time with time zone",
+    TIMESTAMP_OID: "timestamp without time zone",
+    TIMESTAMPTZ_OID: "timestamp with time zone",
+}
+
+
+def format_type(oid: int) -> str:
+    """Postgres's format_type(oid, NULL): the SQL spelling used in error messages
+    (``integer``, ``character varying``, ``bigint[]``, ``vector``); ``???`` if unknown."""
+    if oid in _SQL_NAMES:
+        return _SQL_NAMES[oid]
+    t = TYPES.get(oid)
+    if t is None:
+        return "???"
+    if t.category == "A":
+        return format_type(t.elem_oid) + "[]"
+    return t.name
+
+
 def _type_name(oid: int) -> str:
-    return TYPES[oid].name if oid in TYPES else "-"
+    return format_type(oid)
 
 
 _BINARY_DECODERS: dict[int, Callable[[_Buf], Any]] = {
