@@ -14,34 +14,92 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.errors import DataException
+
 METRICS = ("l2", "cosine", "ip", "l1")
 _CHUNK = 8192
 
 
-def distances(metric: str, matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Distances from each row of `matrix` ([n, d] float32) to `q` ([d]) as float64."""
-    q = np.asarray(q, dtype=np.float32)
+def _row_sq_norms(matrix: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", matrix, matrix)
+
+
+def distances(
+    metric: str,
+    matrix: np.ndarray,
+    q: np.ndarray,
+    *,
+    sq_norms: np.ndarray | None = None,
+) -> np.ndarray:
+    """Distance from query `q` [d] to every row of `matrix` [n, d] (float32), as float64 [n].
+
+    metric: ``"l2"`` (``<->``), ``"cosine"`` (``<=>``), ``"ip"`` (``<#>``, the *negative* inner
+    product), ``"l1"`` (``<+>``).  `sq_norms` optionally gives the rows' squared L2 norms
+    (float32, e.g. cached per table): cosine then skips recomputing them and l2 uses the fast
+    BLAS expansion described below.
+
+    How pgvector 0.8 computes (src/vector.c) and what differs here:
+      * l2: float4 loop ``diff = a - b; sum += diff * diff`` then ``sqrt((double) sum)``.  Here:
+        float32 differences and float32 sum of squares per block of rows (numpy's einsum;
+        summation order differs from pgvector's auto-vectorized loop, so results may differ in
+        the last float32 bit), sqrt in float64.  Measured 100k x 384 on this machine: ~25 ms
+        this way, ~59 ms with the naive ``sqrt(((m - q) ** 2).sum(1))``, ~5.4 ms with the
+        ``|x|^2 - 2 x.q + |q|^2`` BLAS expansion when the row norms are cached (~15.5 ms when
+        they are not).  The expansion loses digits to cancellation for rows near `q` (an exact
+        duplicate can come out as 1e-3 instead of 0), so it is only used when `sq_norms` is
+        given, and rows whose expanded value is within the cancellation error of 0
+        (``d^2 < (|x|^2 + |q|^2) / 16``) are recomputed by differences -- so near neighbours,
+        whose order matters, are exact.
+      * ip: pgvector sums ``a*b`` in float4 and returns ``-(double) sum``.  Here: float32 BLAS
+        sgemv ``-(matrix @ q)`` (same precision class, different summation order).
+      * cosine: pgvector sums dot, |a|^2, |b|^2 in float4, then in double
+        ``sim = dot / sqrt(|a|^2 * |b|^2)``, clamps to [-1, 1] and returns ``1 - sim``; a zero
+        norm gives 0/0 = NaN (pgvector returns NaN, not an error).  Here: the same double
+        formula on float32 BLAS dot products and float32 norms; NaN for zero norms.
+      * l1: pgvector sums ``fabsf(a - b)`` in float4.  Here: float32 per block, float32 sums.
+
+    Other timings, 100k x 384: ip ~4.6 ms; cosine ~16 ms (~5.3 ms with `sq_norms`); l1 ~32 ms.
+    """
+    m = np.asarray(matrix, dtype=np.float32)
+    qv = np.asarray(q, dtype=np.float32).reshape(-1)
+    if m.ndim != 2:
+        raise ValueError("matrix must be 2-D")
+    if m.shape[1] != qv.shape[0]:
+        raise DataException(f"different vector dimensions {m.shape[1]} and {qv.shape[0]}")
+    n = m.shape[0]
     if metric == "ip":
-        return -(matrix @ q).astype(np.float64)
+        return -(m @ qv).astype(np.float64)
     if metric == "cosine":
-        dots = (matrix @ q).astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float32).astype(np.float64))
-        qn = float(np.sqrt(np.float64(np.dot(q, q))))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sim = dots / (norms * qn)
-        # pgvector clamps the similarity into [-1, 1] before 1 - sim
-        return 1.0 - np.clip(sim, -1.0, 1.0)
-    if metric in ("l2", "l1"):
-        out = np.empty(len(matrix), dtype=np.float64)
-        for start in range(0, len(matrix), _CHUNK):
-            diff = matrix[start : start + _CHUNK] - q
-            if metric == "l2":
-                out[start : start + _CHUNK] = np.sqrt(
-                    np.einsum("ij,ij->i", diff, diff, dtype=np.float32).astype(np.float64)
-                )
-            else:
-                out[start : start + _CHUNK] = np.abs(diff).sum(axis=1, dtype=np.float32)
-        return out
+        dot = (m @ qv).astype(np.float64)
+        na = (_row_sq_norms(m) if sq_norms is None else np.asarray(sq_norms)).astype(np.float64)
+        nb = float(np.dot(qv, qv))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sim = dot / np.sqrt(na * nb)
+        np.clip(sim, -1.0, 1.0, out=sim)
+        return 1.0 - sim
+    if metric == "l2":
+        if sq_norms is not None and n:
+            sq = np.asarray(sq_norms, dtype=np.float32)
+            qq = np.float32(np.dot(qv, qv))
+            d2 = sq - np.float32(2) * (m @ qv) + qq
+            near = np.flatnonzero(d2 < (sq + qq) * np.float32(2.0**-4))
+            if near.size:
+                diff = m[near] - qv
+                d2[near] = np.einsum("ij,ij->i", diff, diff)
+            np.maximum(d2, 0, out=d2)
+            return np.sqrt(d2.astype(np.float64))
+        out = np.empty(n, dtype=np.float32)
+        for i in range(0, n, _CHUNK):
+            diff = m[i : i + _CHUNK] - qv
+            out[i : i + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
+        return np.sqrt(out.astype(np.float64))
+    if metric == "l1":
+        out = np.empty(n, dtype=np.float32)
+        for i in range(0, n, _CHUNK):
+            diff = m[i : i + _CHUNK] - qv
+            np.abs(diff, out=diff)
+            out[i : i + _CHUNK] = diff.sum(axis=1)
+        return out.astype(np.float64)
     raise ValueError(f"unknown metric {metric!r}")
 
 

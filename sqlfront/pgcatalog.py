@@ -39,7 +39,7 @@ def ensure(cur: duckdb.DuckDBPyConnection, db_key: int) -> None:
             )
             rows = []
             for t in TYPES.values():
-                is_array = t.elem_oid != 0
+                is_array = t.category == "A"
                 rows.append(
                     (
                         t.oid,

@@ -507,23 +507,34 @@ def _quote_array_elem(s: str) -> str:
     return s
 
 
-def _array_text(elem_fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+def _array_text(elem_fmt: Callable[[Any], str], vector_elems: bool) -> Callable[[Any], str]:
+    """array_out over nested lists/tuples; for arrays of vectors a numpy array (or a flat
+    list of numbers) is one element, not a dimension."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, str):
             return v
         if isinstance(v, np.ndarray):
-            v = v.tolist()
+            v = list(v) if vector_elems else v.tolist()
         parts: list[str] = []
         for x in v:
             if x is None:
                 parts.append("NULL")
-            elif isinstance(x, list | tuple | np.ndarray):
+            elif isinstance(x, list | tuple | np.ndarray) and not (
+                vector_elems and _is_vector_value(x)
+            ):
                 parts.append(fmt(x))
             else:
                 parts.append(_quote_array_elem(elem_fmt(x)))
         return "{" + ",".join(parts) + "}"
 
     return fmt
+
+
+def _is_vector_value(x: Any) -> bool:
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1
+    return bool(x) and not isinstance(x[0], list | tuple | np.ndarray) and x[0] is not None
 
 
 _TEXT_FORMATTERS: dict[int, Callable[[Any], str]] = {
@@ -555,8 +566,11 @@ _TEXT_FORMATTERS: dict[int, Callable[[Any], str]] = {
     HALFVEC_OID: _fmt_halfvec,
     SPARSEVEC_OID: _fmt_sparsevec,
 }
+_VECTOR_OIDS = frozenset({VECTOR_OID, HALFVEC_OID})
 for _arr, _elem in ELEMENT_OF.items():
-    _TEXT_FORMATTERS[_arr] = _array_text(_TEXT_FORMATTERS.get(_elem, _fmt_str))
+    _TEXT_FORMATTERS[_arr] = _array_text(
+        _TEXT_FORMATTERS.get(_elem, _fmt_str), _elem in _VECTOR_OIDS
+    )
 
 
 def text_formatter(oid: int) -> Callable[[Any], str]:

@@ -221,7 +221,8 @@ def test_text_encoder_vector_types() -> None:
     assert T.text_encoder(T.HALFVEC_OID)(np.array([0.1, 1.5])) == b"[0.099975586,1.5]"
     sv = SparseVectorValue(5, np.array([0, 3], np.int32), np.array([1.5, -2], np.float32))
     assert T.text_encoder(T.SPARSEVEC_OID)(sv) == b"{1:1.5,4:-2}/5"
-    assert T.text_encoder(T.VECTOR_ARRAY_OID)([np.array([1, 2], np.float32)]) == b'{"[1,2]"}'
+    vecs = [np.array([1, 2], np.float32), None, [3.5, 4]]
+    assert T.text_encoder(T.VECTOR_ARRAY_OID)(vecs) == b'{"[1,2]",NULL,"[3.5,4]"}'
 
 
 # jsonb's normalization -- PG 15: sorted keys (length, then bytes), last duplicate wins,
@@ -676,7 +677,6 @@ def test_psycopg_params_decode(case: tuple[str, Any, int, int, Any]) -> None:
         float("nan"),
         True,
         Decimal("1.25"),
-        b"\x00\x01",
         dt.datetime(2024, 1, 2, 3, 4, 5, 6),
         dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
         dt.date(2024, 1, 2),
@@ -691,7 +691,11 @@ def test_psycopg_params_decode(case: tuple[str, Any, int, int, Any]) -> None:
     ids=repr,
 )
 def test_psycopg_text_params_decode(value: Any) -> None:
-    """%t sends everything as text; it must decode to the same value as %s's binary."""
+    """%t sends everything as text; it must decode to the same value as %s's binary.
+
+    (bytes are left out: without a connection psycopg escapes them for
+    standard_conforming_strings=off; with one it sends ``\\x0001``, covered above.)
+    """
     oid_b, fmt_b, data_b = _psycopg_send(value)
     oid_t, fmt_t, data_t = _psycopg_send(value, PyFormat.TEXT)
     assert fmt_t == 0 and oid_t == oid_b
