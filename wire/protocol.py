@@ -153,6 +153,11 @@ class Connection:
             self.state.skip_until_sync = True
             return [m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode()]
 
+    def handle_error(self, err: PgError) -> Out:
+        """A message body the codec rejected (the frame was consumed): error, then skip."""
+        self.state.skip_until_sync = True
+        return [m.ErrorResponse(m.error_fields(err)).encode()]
+
     # ------------------------------------------------------------- simple query
     def _simple_query(self, sql: str) -> Out:
         assert self.session is not None

@@ -111,3 +111,23 @@ def test_truncated_message_then_disconnect(server, vt):
         _startup(s)
         s.sendall(b"Q\x00\x00\x00\x40SELECT")  # promises 64 bytes, sends 6, then hangs up
     assert vt.execute("SELECT count(*) FROM vt").fetchone() == (1,)
+
+
+def test_bad_message_body_is_an_error_not_a_disconnect(server, vt):
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        _startup(s)
+        # A Describe with an invalid kind byte, then Sync: an error, then ReadyForQuery.
+        s.sendall(b"D\x00\x00\x00\x06X\x00" + b"S\x00\x00\x00\x04")
+        data = b""
+        while not data.endswith(b"Z\x00\x00\x00\x05I"):
+            chunk = s.recv(65536)
+            assert chunk, "connection closed"
+            data += chunk
+        assert data.startswith(b"E")
+        s.sendall(b"Q\x00\x00\x00\x0dSELECT 1\x00")
+        data = b""
+        while not data.endswith(b"Z\x00\x00\x00\x05I"):
+            chunk = s.recv(65536)
+            assert chunk
+            data += chunk
+        assert b"SELECT 1" in data
