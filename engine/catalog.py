@@ -98,6 +98,27 @@ class ColumnDef:
         return _DUCK_TYPES[self.pg_type]
 
 
+# pgvector operator class -> our metric name (hnswlib space is derived from it)
+OPCLASS_METRIC = {
+    "vector_l2_ops": "l2",
+    "vector_cosine_ops": "cosine",
+    "vector_ip_ops": "ip",
+}
+
+
+@dataclass
+class IndexDef:
+    """An index: `hnsw` over a vector column, or `btree` (a DuckDB ART index) on scalars."""
+
+    name: str
+    columns: list[str]
+    method: str  # "hnsw" | "btree"
+    metric: str | None = None  # hnsw: "l2" | "cosine" | "ip"
+    opclass: str | None = None
+    options: dict[str, int] = field(default_factory=dict)  # m, ef_construction
+    oid: int = 0
+
+
 @dataclass
 class TableDef:
     name: str
@@ -105,6 +126,13 @@ class TableDef:
     columns: list[ColumnDef]
     primary_key: list[str] = field(default_factory=list)
     options: dict[str, str] = field(default_factory=dict)
+    indexes: list[IndexDef] = field(default_factory=list)
+
+    def hnsw_index(self, column: str, metric: str) -> IndexDef | None:
+        for ix in self.indexes:
+            if ix.method == "hnsw" and ix.columns == [column] and ix.metric == metric:
+                return ix
+        return None
 
     def column(self, name: str) -> ColumnDef | None:
         for c in self.columns:
@@ -122,4 +150,5 @@ class TableDef:
     def from_json(cls, text: str) -> TableDef:
         d = json.loads(text)
         d["columns"] = [ColumnDef(**c) for c in d["columns"]]
+        d["indexes"] = [IndexDef(**i) for i in d.get("indexes", [])]
         return cls(**d)

@@ -3,6 +3,7 @@
 Owns: the on-disk layout of one database directory —
     <data_dir>/<dbname>/scalars.duckdb     scalar columns + `__vg_tables` (the catalog)
     <data_dir>/<dbname>/vectors/<id>.f32   one append-only VectorStore per vector column
+    <data_dir>/<dbname>/indexes/<name>.hnsw  one hnswlib graph per HNSW index (+ .json meta)
 — opening it (dropping vector files no committed table references), handing out one DuckDB
 cursor per session (each its own transaction), creating and dropping tables inside the
 caller's transaction, and the catalog version counter sessions use to notice committed DDL.
@@ -16,9 +17,11 @@ import threading
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from engine.catalog import SERIAL_TYPES, TableDef
+from engine.catalog import SERIAL_TYPES, IndexDef, TableDef, slot_field
 from engine.errors import DuplicateTable, UndefinedTable
+from engine.hnsw import HnswIndex
 from engine.vector_store import VectorStore
 
 _BOOTSTRAP = (
@@ -43,6 +46,12 @@ class Database:
         self._lock = threading.Lock()
         self._stores: dict[int, VectorStore] = {}
         self.catalog_version = 0
+        # committed-write counter per table: keys the caches of live slots
+        self.table_versions: dict[str, int] = {}
+        self._live_cache: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
+        self._indexes: dict[str, HnswIndex] = {}
+        if path is not None:
+            (path / "indexes").mkdir(exist_ok=True)
         self._drop_orphan_stores()
 
     # -- sessions -------------------------------------------------------------------------
@@ -53,6 +62,70 @@ class Database:
     def bump_catalog_version(self) -> None:
         with self._lock:
             self.catalog_version += 1
+
+    def bump_table_versions(self, tables: set[str]) -> None:
+        with self._lock:
+            for t in tables:
+                self.table_versions[t] = self.table_versions.get(t, 0) + 1
+
+    # -- live slots -----------------------------------------------------------------------
+    def live_slots(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: str,
+        column: str,
+        store_id: int,
+        cacheable: bool,
+    ) -> np.ndarray:
+        """Sorted slots of the non-NULL vectors of `table.column` visible to `cur`.
+
+        With `cacheable` (the session has no uncommitted writes to the table and runs each
+        statement in a fresh snapshot) the answer is cached until the next committed write.
+        """
+        key = (table, column)
+        version = self.table_versions.get(table, 0)
+        if cacheable:
+            hit = self._live_cache.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+        sql = (
+            f"SELECT struct_extract({_q(column)}, '{slot_field(store_id)}') AS s "
+            f"FROM {_q(table)} WHERE {_q(column)} IS NOT NULL"
+        )
+        slots = np.sort(cur.execute(sql).fetchnumpy()["s"].astype(np.int64, copy=False))
+        if cacheable:
+            self._live_cache[key] = (version, slots)
+        return slots
+
+    # -- indexes --------------------------------------------------------------------------
+    def hnsw(self, ix: IndexDef, dim: int) -> HnswIndex:
+        with self._lock:
+            h = self._indexes.get(ix.name)
+            if h is None or h.metric != ix.metric or h.dim != dim:
+                path = self.path / "indexes" / ix.name if self.path is not None else None
+                h = HnswIndex(
+                    ix.name,
+                    ix.metric or "l2",
+                    dim,
+                    int(ix.options.get("m", 16)),
+                    int(ix.options.get("ef_construction", 64)),
+                    path,
+                )
+                self._indexes[ix.name] = h
+            return h
+
+    def forget_index(self, name: str) -> None:
+        with self._lock:
+            h = self._indexes.pop(name, None)
+        if h is not None:
+            h.remove_files()
+
+    def save_table(self, cur: duckdb.DuckDBPyConnection, table: TableDef) -> None:
+        """Persist a changed table definition (e.g. its index list) in the caller's txn."""
+        cur.execute("UPDATE __vg_tables SET def = ? WHERE name = ?", [table.to_json(), table.name])
+
+    def next_oid(self, cur: duckdb.DuckDBPyConnection) -> int:
+        return int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchone()[0])  # type: ignore[index]
 
     # -- catalog --------------------------------------------------------------------------
     @staticmethod

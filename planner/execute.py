@@ -10,7 +10,6 @@ Must not: parse SQL or choose between plans (the binder and `planner.choose` do)
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import duckdb
@@ -19,12 +18,11 @@ from engine.database import Database
 from engine.duck_errors import translate
 from engine.knn import (
     KnnStats,
-    exact_knn,
-    filtered_slots,
     materialize_vectors,
     register_distances,
     register_store_distances,
 )
+from planner.knn_exec import run_knn
 from planner.plan import QueryPlan
 
 
@@ -45,15 +43,13 @@ def execute_plan(
     try:
         if plan.knn is not None:
             scan = plan.knn
-            t0 = time.perf_counter()
-            slots = filtered_slots(cur, scan.table, scan.column, scan.store_id, scan.filter_sql)
-            if len(slots) < scan.k and plan.fallback is not None:
+            found = run_knn(db, cur, scan)
+            if found is None and plan.fallback is not None:
                 res = execute_plan(db, cur, plan.fallback, table)
                 res.used_fallback = True
                 return res
-            store = db.store_by_id(scan.store_id)
-            top_slots, top_d, stats = exact_knn(store, slots, scan.metric, scan.query, scan.k)
-            stats.seconds = time.perf_counter() - t0
+            assert found is not None
+            top_slots, top_d, stats = found
             register_distances(cur, scan.relation, top_slots, top_d)
             registered.append(scan.relation)
         for spec in plan.distances:

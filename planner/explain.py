@@ -27,12 +27,26 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
         if knn.filter_sql:
             lines.append(f"        Filter: {knn.filter_sql}")
         lines.append(f"        Estimated matching rows: {est}")
+        if knn.index is not None:
+            lines.append(
+                f"        Index: {knn.index.name} (hnsw, m={knn.index.options.get('m')}, "
+                f"ef_construction={knn.index.options.get('ef_construction')})"
+            )
+        if knn.ef:
+            kp = f"  candidates k'={knn.k_prime}" if knn.k_prime else ""
+            lines.append(f"        ef: {knn.ef}{kp}")
+        if knn.costs:
+            costs = "  ".join(f"{s}={c:.1f}" for s, c in sorted(knn.costs.items()))
+            lines.append(f"        Costs (us): {costs}")
         if result is not None and result.knn_stats is not None:
             s = result.knn_stats
             lines.append(
                 f"        Actual matching rows: {s.matching_rows}  vectors scanned: "
                 f"{s.vectors_scanned}  returned: {s.returned}  time: {s.seconds * 1e3:.3f} ms"
             )
+            extra = "  ".join(f"{k}={v}" for k, v in s.extra.items() if k != "strategy")
+            if extra:
+                lines.append(f"        Actual: {extra}")
         if result is not None and result.used_fallback:
             lines.append("        Fell back to the general plan: fewer non-NULL vectors than k")
     else:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.catalog import IndexDef
+
 
 @dataclass
 class DistanceSpec:
@@ -40,9 +42,18 @@ class KnnScan:
     k: int  # LIMIT + OFFSET
     filter_sql: str | None
     relation: str = "__knn"
+    index: IndexDef | None = None  # an HNSW index matching column and metric
+    ef_search: int = 40
+    forced: str = "auto"  # vecgres.knn_strategy
+    enable_indexscan: bool = True
+    cacheable: bool = True  # live-slot cache usable (autocommit statement)
+    # filled by execution (EXPLAIN ANALYZE shows them)
     strategy: str = "exact"
     estimated_rows: int | None = None
     estimated_cost: float | None = None
+    costs: dict[str, float] = field(default_factory=dict)
+    ef: int = 0
+    k_prime: int = 0
 
 
 @dataclass

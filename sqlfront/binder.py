@@ -40,6 +40,8 @@ class BindContext:
     run_query: Callable[[exp.Expression], tuple[list, list[tuple]]]
     emulated: frozenset[str] = frozenset()
     touched_stores: set[int] = field(default_factory=set)
+    settings: dict[str, str] = field(default_factory=dict)
+    in_block: bool = False
     _rel_counter: int = 0
 
     def new_relation(self) -> str:
@@ -451,6 +453,11 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         query=knn.query,  # type: ignore[arg-type]
         k=limit + offset,
         filter_sql=filter_sql,
+        index=knn.table.hnsw_index(knn.column.name, knn.node.metric),
+        ef_search=int(ctx.settings.get("hnsw.ef_search", "40")),
+        forced=ctx.settings.get("vecgres.knn_strategy", "auto"),
+        enable_indexscan=ctx.settings.get("enable_indexscan", "on") == "on",
+        cacheable=not ctx.in_block,
     )
     rel = scan.relation
     # The kNN distance (wherever it appears) reads the candidates' relation.

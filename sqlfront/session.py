@@ -34,7 +34,7 @@ from engine.errors import (
 from engine.knn import vector_columns
 from planner.execute import PlanResult, execute_plan
 from planner.explain import explain_lines
-from sqlfront import binder, pgcatalog
+from sqlfront import binder, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
@@ -89,6 +89,7 @@ class Session:
         self._catalog_version = -1
         self._txn_ddl = False
         self._touched: set[int] = set()
+        self._written: set[str] = set()  # tables written in this transaction
         self.cancel_event = threading.Event()
         pgcatalog.ensure(self.cur, id(db))
 
@@ -228,7 +229,10 @@ class Session:
     def _finish_commit(self) -> None:
         for sid in self._touched:
             self.db.store_by_id(sid).sync()
+        # bump before and after: a reader that cached in between is invalidated again
+        self.db.bump_table_versions(self._written)
         self.cur.execute("COMMIT")
+        self.db.bump_table_versions(self._written)
         if self._txn_ddl:
             self.db.bump_catalog_version()
         self._end(committed=True)
@@ -245,6 +249,7 @@ class Session:
             self._catalog = None
         self._txn_ddl = False
         self._touched.clear()
+        self._written.clear()
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
@@ -259,6 +264,8 @@ class Session:
             run_query=self._run_subquery,
             emulated=pgcatalog.EMULATED,
             touched_stores=self._touched,
+            settings=self.settings.values,
+            in_block=self.in_block,
         )
 
     def _run_subquery(self, tree: exp.Expression) -> tuple[list, list[tuple]]:
@@ -324,6 +331,10 @@ class Session:
             raise FeatureNotSupported("EXPLAIN is supported for SELECT statements only")
         plan = binder.bind_query(self._ctx(sql), inner)
         res = None
+        if plan.knn is not None and not analyze:
+            from planner.knn_exec import plan_knn
+
+            plan_knn(self.db, self.cur, plan.knn)
         if analyze:
             t0 = time.perf_counter()
             res = execute_plan(self.db, self.cur, plan)
@@ -408,6 +419,7 @@ class Session:
             key = binder.slot_field(c.store_id)  # type: ignore[arg-type]
             for j, s in zip(present, slots.tolist(), strict=True):
                 data[j][i] = {key: s}
+        self._written.add(tdef.name)
         names = ", ".join(_q(c.name) for c in cols)
         marks = ", ".join(["?"] * len(cols))
         self.cur.executemany(f"INSERT INTO {_q(tdef.name)} ({names}) VALUES ({marks})", data)
@@ -440,6 +452,7 @@ class Session:
     def _run_dml(self, tree: exp.Expression, specs: list, verb: str, tdef: TableDef) -> Result:
         from planner.plan import QueryPlan
 
+        self._written.add(tdef.name)
         returning = tree.args.get("returning")
         if returning is not None:
             returning.set("expressions", binder.name_items(returning.expressions))
@@ -459,9 +472,12 @@ class Session:
         if kind == "TABLE":
             return self._create_table(tree, sql)
         if kind == "INDEX":
-            raise FeatureNotSupported(
-                "CREATE INDEX is not supported yet (exact search needs no index)"
-            )
+            notice, table = ddl_index.create_index(self.db, self.cur, self.catalog, tree)
+            self._txn_ddl = True
+            res = Result(tag="CREATE INDEX")
+            if notice:
+                res.notices.append(PgError(notice, sqlstate="42P07"))
+            return res
         raise FeatureNotSupported(f"CREATE {kind} is not supported")
 
     def _create_table(self, tree: exp.Create, sql: str) -> Result:
@@ -501,6 +517,7 @@ class Session:
         tdef = TableDef(name=name, oid=0, columns=cols, primary_key=pk)
         created = self.db.create_table(self.cur, tdef, bool(tree.args.get("exists")))
         self._txn_ddl = True
+        self._written.add(name)
         res = Result(tag="CREATE TABLE")
         if not created:
             res.notices.append(
@@ -546,6 +563,16 @@ class Session:
 
     def _drop(self, tree: exp.Drop, sql: str) -> Result:
         kind = (tree.args.get("kind") or "").upper()
+        if kind == "INDEX":
+            res = Result(tag="DROP INDEX")
+            for t in tree.args.get("tables") or [tree.this]:
+                notice, _ = ddl_index.drop_index(
+                    self.db, self.cur, self.catalog, t.name, bool(tree.args.get("exists"))
+                )
+                self._txn_ddl = True
+                if notice:
+                    res.notices.append(PgError(notice, sqlstate="00000"))
+            return res
         if kind != "TABLE":
             raise FeatureNotSupported(f"DROP {kind} is not supported")
         res = Result(tag="DROP TABLE")
@@ -555,6 +582,7 @@ class Session:
                 raise FeatureNotSupported(f'schema "{t.db}" is not supported')
             dropped = self.db.drop_table(self.cur, t.name, bool(tree.args.get("exists")))
             self._txn_ddl = True
+            self._written.add(t.name)
             if not dropped:
                 res.notices.append(
                     PgError(f'table "{t.name}" does not exist, skipping', sqlstate="00000")
@@ -613,6 +641,12 @@ class Session:
         if head == "DISCARD":
             self.settings.reset_all()
             return Result(tag="DISCARD ALL")
+        if head == "REINDEX":
+            parts = [w for w in rest.split() if w.upper() not in ("CONCURRENTLY",)]
+            if len(parts) != 2 or parts[0].upper() not in ("INDEX", "TABLE"):
+                raise FeatureNotSupported("REINDEX supports INDEX name and TABLE name")
+            ddl_index.reindex(self.db, self.cur, self.catalog, parts[0].upper(), parts[1])
+            return Result(tag="REINDEX")
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())

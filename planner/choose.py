@@ -1,0 +1,67 @@
+"""Choosing a kNN strategy per query: pre-filter exact scan, HNSW with post-filtering,
+HNSW with per-node filtering, or plain HNSW — by estimated cost.
+
+Owns: `choose()`, which sees the number of rows the filter keeps (exact: the filter has
+already run in DuckDB, which is the payload index), the live row count, whether an HNSW index
+matches, the forced strategy (`vecgres.knn_strategy`, `enable_indexscan`), and returns the
+strategy with every candidate's cost for EXPLAIN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner import cost
+
+
+@dataclass
+class Choice:
+    strategy: str  # "exact" | "prefilter" | "hnsw" | "hnsw_postfilter" | "hnsw_filter"
+    cost: float
+    ef: int = 0
+    k_prime: int = 0
+    costs: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+
+
+def choose(
+    *,
+    k: int,
+    matching: int,
+    live: int,
+    dim: int,
+    has_index: bool,
+    filtered: bool,
+    ef_search: int,
+    forced: str = "auto",
+    enable_indexscan: bool = True,
+) -> Choice:
+    sel = matching / live if live else 0.0
+    exact = cost.exact_cost(matching, dim)
+    costs: dict[str, float] = {"prefilter" if filtered else "exact": exact}
+    ef = cost.effective_ef(ef_search, k)
+    if not has_index or not enable_indexscan or forced == "exact":
+        why = (
+            "no HNSW index for this column and operator"
+            if not has_index
+            else "index scans disabled"
+            if not enable_indexscan
+            else "forced"
+        )
+        return Choice("exact", exact, costs=costs, reason=why)
+    if not filtered:
+        costs["hnsw"] = cost.hnsw_cost(ef, dim)
+    else:
+        pc, kp = cost.postfilter_cost(k, sel, ef_search, dim)
+        costs["hnsw_postfilter"] = pc
+        costs["hnsw_filter"] = cost.filtered_traversal_cost(k, sel, ef_search, dim)
+    if forced == "prefilter":
+        return Choice("prefilter", exact, costs=costs, reason="forced")
+    if forced == "hnsw":
+        strat = "hnsw" if not filtered else "hnsw_filter"
+        return Choice(strat, costs[strat], ef=ef, costs=costs, reason="forced")
+    best = min(costs, key=lambda s: costs[s])
+    kp = cost.postfilter_k(k, sel) if best == "hnsw_postfilter" else 0
+    ef_used = max(ef, kp) if best.startswith("hnsw") else 0
+    strategy = "prefilter" if best in ("prefilter", "exact") and filtered else best
+    return Choice(strategy, costs[best], ef=ef_used, k_prime=kp, costs=costs, reason="cheapest")

@@ -1,0 +1,143 @@
+"""Running a `KnnScan` with the strategy `planner.choose` picked.
+
+Owns: the per-strategy steps — exact over the matching slots; HNSW (plain, post-filtered with
+deepening, or with hnswlib's per-node filter) over the indexed slots plus an exact scan of the
+growing tail; exact rescoring of every candidate; and the guarantee that a scan returns
+`min(k, matching)` rows: a traversal that comes up short deepens, then falls back to exact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from engine.database import Database
+from engine.distance import topk
+from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex
+from engine.knn import KnnStats, exact_knn, filtered_slots, score
+from engine.vector_store import VectorStore
+from planner import cost
+from planner.choose import Choice, choose
+from planner.plan import KnnScan
+
+
+@dataclass
+class PreparedKnn:
+    store: VectorStore
+    live: np.ndarray
+    matching: np.ndarray
+    index: HnswIndex | None
+    choice: Choice
+
+
+def plan_knn(db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan) -> PreparedKnn | None:
+    """Run the filter, count, and choose a strategy (fills the scan's EXPLAIN fields).
+
+    None when fewer than k non-NULL vectors match (the caller then runs the general plan).
+    """
+    store = db.store_by_id(scan.store_id)
+    live = db.live_slots(cur, scan.table, scan.column, scan.store_id, scan.cacheable)
+    if scan.filter_sql:
+        matching = np.sort(
+            filtered_slots(cur, scan.table, scan.column, scan.store_id, scan.filter_sql)
+        )
+    else:
+        matching = live
+    if len(matching) < scan.k:
+        return None
+    index = db.hnsw(scan.index, store.dim) if scan.index is not None else None
+    if index is not None and not index.available():
+        index = None
+    choice = choose(
+        k=scan.k,
+        matching=len(matching),
+        live=len(live),
+        dim=store.dim,
+        has_index=index is not None,
+        filtered=bool(scan.filter_sql),
+        ef_search=scan.ef_search,
+        forced=scan.forced,
+        enable_indexscan=scan.enable_indexscan,
+    )
+    scan.strategy = choice.strategy
+    scan.estimated_rows = len(matching)
+    scan.estimated_cost = choice.cost
+    scan.costs = choice.costs
+    scan.ef = choice.ef
+    scan.k_prime = choice.k_prime
+    return PreparedKnn(store, live, matching, index, choice)
+
+
+def run_knn(
+    db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan
+) -> tuple[np.ndarray, np.ndarray, KnnStats] | None:
+    """Top-k (slots, distances) of the scan, or None when fewer than k vectors match."""
+    t0 = time.perf_counter()
+    p = plan_knn(db, cur, scan)
+    if p is None:
+        return None
+    store, live, matching, index, choice = p.store, p.live, p.matching, p.index, p.choice
+    if choice.strategy in ("exact", "prefilter") or index is None:
+        slots, dist, stats = exact_knn(store, matching, scan.metric, scan.query, scan.k)
+        stats.extra["strategy"] = choice.strategy
+    else:
+        slots, dist, stats = _hnsw(db, cur, scan, store, index, matching, live, choice)
+    stats.seconds = time.perf_counter() - t0
+    return slots, dist, stats
+
+
+def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001, ANN202
+    covered = index.covered
+    in_index = matching[: np.searchsorted(matching, covered)]
+    tail = matching[len(in_index) :]
+    if len(live) - np.searchsorted(live, covered) > TAIL_EXTEND_ROWS:
+        live_now = live
+
+        def live_tail() -> tuple[np.ndarray, int]:
+            upto = len(store)
+            return live_now[np.searchsorted(live_now, covered) :], upto
+
+        index.extend_in_background(store, live_tail)
+    mask = None
+    if scan.filter_sql:
+        mask = np.zeros(len(store), dtype=bool)
+        mask[in_index] = True
+    want = min(scan.k, len(in_index))
+    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
+    stats = KnnStats(matching_rows=len(matching))
+    cands = np.empty(0, dtype=np.int64)
+    if want > 0:
+        if choice.strategy == "hnsw_filter":
+            m = mask
+            labels, s = index.search(scan.query, want, ef, keep=lambda x: bool(m[x]))
+            cands = labels
+            stats.extra["ef"] = s.ef
+        else:
+            kp = choice.k_prime or want
+            while True:
+                labels, s = index.search(scan.query, max(kp, want), max(ef, kp))
+                stats.extra["ef"] = s.ef
+                if mask is not None:
+                    labels = labels[mask[labels]]
+                else:
+                    labels = labels[np.isin(labels, in_index, assume_unique=False)]
+                cands = labels
+                if len(cands) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_index)):
+                    break
+                kp *= 4  # came up short (a filter correlated with the query): deepen
+                stats.extra["deepened"] = stats.extra.get("deepened", 0) + 1  # type: ignore[operator]
+        if len(cands) < want:  # never fewer rows than min(k, matching): exact fallback
+            stats.extra["fallback"] = "exact"
+            cands = in_index
+    stats.extra["strategy"] = choice.strategy
+    stats.extra["candidates"] = len(cands)
+    stats.extra["tail_scanned"] = len(tail)
+    allc = np.concatenate([cands, tail]) if len(tail) else cands
+    d = score(store, allc, scan.metric, scan.query)
+    stats.vectors_scanned = len(allc)
+    slots, dist = topk(d, allc, scan.k)
+    stats.returned = len(slots)
+    return slots, dist, stats
