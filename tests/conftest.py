@@ -121,3 +121,57 @@ def run_psql(
         env=env,
         timeout=120,
     )
+
+
+@dataclass
+class Corpus:
+    base: object  # np.ndarray [n, 384] float32, normalised
+    queries: object  # np.ndarray [nq, 384]
+    tenant: object  # np.ndarray [n] int
+    category: object  # np.ndarray [n] str
+
+
+def vec_text(v) -> str:  # noqa: ANN001
+    return "[" + ",".join(map(repr, v.tolist())) + "]"
+
+
+@pytest.fixture(scope="session")
+def corpus10k() -> Corpus:
+    """The first 10,000 rows of the shared corpus and 50 public queries, normalised."""
+    import gzip
+    import json
+
+    import numpy as np
+
+    n = 10_000
+    base = np.load(CORPUS / "base.f16.npy")[:n].astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    queries = np.load(CORPUS / "queries_public.f16.npy")[:50].astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    meta = []
+    with gzip.open(CORPUS / "base.jsonl.gz", "rt") as f:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            meta.append(json.loads(line))
+    tenant = np.array([m["tenant_id"] for m in meta])
+    category = np.array([m["category"] for m in meta])
+    return Corpus(base, queries, tenant, category)
+
+
+def load_corpus_table(conn, table: str, corpus: Corpus) -> None:  # noqa: ANN001
+    """Create `table` (id, tenant_id, category, embedding vector(384)) and fill it."""
+    conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute(
+        f"CREATE TABLE {table} (id int PRIMARY KEY, tenant_id int, category text, "
+        "embedding vector(384))"
+    )
+    n = len(corpus.base)
+    batch = 500
+    for s in range(0, n, batch):
+        rows = range(s, min(n, s + batch))
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        params: list[object] = []
+        for i in rows:
+            params += [i, int(corpus.tenant[i]), str(corpus.category[i]), vec_text(corpus.base[i])]
+        conn.execute(f"INSERT INTO {table} VALUES {values}", params)

@@ -75,7 +75,7 @@ class Connection:
             )
         unrecognized = [k for k in params if k.startswith("_pq_.")]
         if (msg.protocol & 0xFFFF) > 0 or unrecognized:
-            out.append(m.NegotiateProtocolVersion(0, unrecognized).encode())
+            out.append(m.NegotiateProtocolVersion(m.PROTOCOL_3_0, unrecognized).encode())
         db = self.cluster.database(dbname)  # raises 3D000
         self.session = Session(db, user)
         self.registry[self.session.pid] = (self.secret, self)

@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-
 import numpy as np
 import psycopg
 import pytest
 
-from tests.conftest import CORPUS
+from tests.conftest import load_corpus_table, vec_text
 
-N = 10_000
-NQ = 25
 K = 10
-
-
-def _vec_text(v: np.ndarray) -> str:
-    return "[" + ",".join(map(repr, v.tolist())) + "]"
+NQ = 25
 
 
 @pytest.fixture(scope="module")
-def corpus(server):
-    base = np.load(CORPUS / "base.f16.npy")[:N].astype(np.float32)
-    base /= np.linalg.norm(base, axis=1, keepdims=True)
-    queries = np.load(CORPUS / "queries_public.f16.npy")[:NQ].astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    meta = []
-    with gzip.open(CORPUS / "base.jsonl.gz", "rt") as f:
-        for i, line in enumerate(f):
-            if i >= N:
-                break
-            meta.append(json.loads(line))
+def corpus(server, corpus10k):
     with psycopg.connect(server.dsn(), autocommit=True) as c:
-        c.execute("DROP TABLE IF EXISTS corpus")
-        c.execute(
-            "CREATE TABLE corpus (id int PRIMARY KEY, tenant_id int, category text, "
-            "embedding vector(384))"
-        )
-        batch = 500
-        for s in range(0, N, batch):
-            rows = range(s, min(N, s + batch))
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-            params: list[object] = []
-            for i in rows:
-                params += [
-                    meta[i]["id"],
-                    meta[i]["tenant_id"],
-                    meta[i]["category"],
-                    _vec_text(base[i]),
-                ]
-            c.execute(f"INSERT INTO corpus VALUES {values}", params)
-        assert c.execute("SELECT count(*) FROM corpus").fetchone() == (N,)
-    tenant = np.array([m["tenant_id"] for m in meta])
-    category = np.array([m["category"] for m in meta])
-    return base, queries, tenant, category
+        load_corpus_table(c, "corpus", corpus10k)
+        assert c.execute("SELECT count(*) FROM corpus").fetchone() == (len(corpus10k.base),)
+    return corpus10k.base, corpus10k.queries[:NQ], corpus10k.tenant, corpus10k.category
 
 
 def _reference(metric: str, base: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -90,7 +53,7 @@ def test_exact_knn_matches_numpy(server, corpus, op, fi):
             rows = c.execute(
                 f"SELECT id, embedding {op} %s AS d FROM corpus {where} "
                 f"ORDER BY embedding {op} %s LIMIT {K}",
-                (_vec_text(q), _vec_text(q)),
+                (vec_text(q), vec_text(q)),
             ).fetchall()
             d = _reference(op, base[ids], q)
             order = np.lexsort((ids, d))[:K]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import timeit
-
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -20,7 +18,6 @@ from sqlfront.dialect import (
     NegInnerProduct,
     VecPostgres,
     VectorDistance,
-    _parse_cached,
     datatype_name_and_args,
     parse,
 )
@@ -430,21 +427,6 @@ def test_parse_returns_fresh_copies() -> None:
     second = parse(sql)[0]
     assert second is not first
     assert second.sql(dialect=VecPostgres) == sql
-
-
-def test_copy_is_cheaper_than_parse() -> None:
-    sql = (
-        "SELECT id, embedding <-> '[1,2,3]' AS d FROM items WHERE category = 'x' AND price < 10 "
-        "ORDER BY embedding <-> '[1,2,3]' LIMIT 5"
-    )
-    (tree,) = _parse_cached(sql)
-
-    def fresh_parse() -> None:
-        _parse_cached.__wrapped__(sql)
-
-    parse_time = min(timeit.repeat(fresh_parse, number=20, repeat=5))
-    copy_time = min(timeit.repeat(tree.copy, number=20, repeat=5))
-    assert copy_time < parse_time
 
 
 @pytest.mark.parametrize(
