@@ -14,6 +14,7 @@ Must not: parse SQL or speak the protocol.  `path=None` is an in-memory database
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,15 @@ from engine.catalog import SERIAL_TYPES, IndexDef, TableDef, slot_field
 from engine.errors import DuplicateTable, UndefinedTable
 from engine.hnsw import HnswIndex
 from engine.vector_store import VectorStore
+
+
+@dataclass
+class ColumnCache:
+    version: int
+    slots: np.ndarray  # sorted
+    values: dict[str, list]
+    types: dict[str, str]  # DuckDB type names
+
 
 _BOOTSTRAP = (
     "CREATE TABLE IF NOT EXISTS __vg_tables (name VARCHAR PRIMARY KEY, oid BIGINT, def JSON)",
@@ -50,6 +60,7 @@ class Database:
         self.table_versions: dict[str, int] = {}
         self._live_cache: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
         self._indexes: dict[str, HnswIndex] = {}
+        self._column_cache: dict[tuple, ColumnCache] = {}
         if path is not None:
             (path / "indexes").mkdir(exist_ok=True)
         self._drop_orphan_stores()
@@ -96,6 +107,32 @@ class Database:
         if cacheable:
             self._live_cache[key] = (version, slots)
         return slots
+
+    def column_cache(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        table: str,
+        column: str,
+        store_id: int,
+        wanted: tuple[str, ...],
+    ) -> ColumnCache:
+        """Scalar columns of `table` by vector slot, cached until the next committed write."""
+        key = (table, column, wanted)
+        version = self.table_versions.get(table, 0)
+        hit = self._column_cache.get(key)
+        if hit is not None and hit.version == version:
+            return hit
+        cols = "".join(f", {_q(c)}" for c in wanted)
+        res = cur.execute(
+            f"SELECT struct_extract({_q(column)}, '{slot_field(store_id)}') AS __s{cols} "
+            f"FROM {_q(table)} WHERE {_q(column)} IS NOT NULL ORDER BY __s"
+        )
+        types = {d[0]: str(d[1]) for d in res.description[1:]}
+        data = res.fetchnumpy()
+        values = {c: data[c].tolist() for c in wanted}
+        cache = ColumnCache(version, data["__s"].astype(np.int64), values, types)
+        self._column_cache[key] = cache
+        return cache
 
     # -- indexes --------------------------------------------------------------------------
     def hnsw(self, ix: IndexDef, dim: int) -> HnswIndex:

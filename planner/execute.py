@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 
+from engine.catalog import slot_struct_type
 from engine.database import Database
 from engine.duck_errors import translate
 from engine.knn import (
@@ -23,7 +25,13 @@ from engine.knn import (
     register_store_distances,
 )
 from planner.knn_exec import run_knn
-from planner.plan import QueryPlan
+from planner.plan import FastProjection, KnnScan, QueryPlan
+
+_FAST_TYPES = {"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"}
+
+
+class ShortScan(Exception):
+    """A cached kNN plan found fewer matching vectors than k: rebind without the cache."""
 
 
 @dataclass
@@ -44,12 +52,17 @@ def execute_plan(
         if plan.knn is not None:
             scan = plan.knn
             found = run_knn(db, cur, scan)
-            if found is None and plan.fallback is not None:
-                res = execute_plan(db, cur, plan.fallback, table)
+            if found is None:
+                if plan.fallback_factory is None:
+                    raise ShortScan()
+                res = execute_plan(db, cur, plan.fallback_factory(), table)
                 res.used_fallback = True
                 return res
-            assert found is not None
             top_slots, top_d, stats = found
+            if plan.fast is not None and scan.cacheable:
+                fast = _fast_rows(db, cur, scan, plan.fast, top_slots, top_d, stats)
+                if fast is not None:
+                    return fast
             register_distances(cur, scan.relation, top_slots, top_d)
             registered.append(scan.relation)
         for spec in plan.distances:
@@ -69,4 +82,41 @@ def execute_plan(
             except duckdb.Error:
                 pass
     rows = materialize_vectors(db, description, rows)
+    return PlanResult(description=description, rows=rows, knn_stats=stats)
+
+
+def _fast_rows(
+    db: Database,
+    cur: duckdb.DuckDBPyConnection,
+    scan: KnnScan,
+    fast: FastProjection,
+    slots: np.ndarray,
+    dist: np.ndarray,
+    stats: KnnStats,
+) -> PlanResult | None:
+    """Rows of a kNN query served from the column cache (no SQL per query); None when a
+    column's type does not round-trip through numpy unchanged."""
+    slots = slots[fast.offset : fast.offset + fast.limit]
+    dist = dist[fast.offset : fast.offset + fast.limit]
+    wanted = tuple(dict.fromkeys(c for c in fast.columns if c and c != scan.column))
+    cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, wanted)
+    if any(t not in _FAST_TYPES for t in cache.types.values()):
+        return None
+    pos = np.searchsorted(cache.slots, slots)
+    pos_l = pos.tolist()
+    out_cols: list[list] = []
+    description: list[tuple] = []
+    for name, col in zip(fast.names, fast.columns, strict=True):
+        if col is None:
+            out_cols.append(dist.tolist())
+            description.append((name, "DOUBLE"))
+        elif col == scan.column:
+            vecs = db.store_by_id(scan.store_id).take(slots)
+            out_cols.append(list(vecs))
+            description.append((name, slot_struct_type(scan.store_id)))
+        else:
+            vals = cache.values[col]
+            out_cols.append([vals[p] for p in pos_l])
+            description.append((name, cache.types[col]))
+    rows = list(zip(*out_cols, strict=True)) if out_cols else []
     return PlanResult(description=description, rows=rows, knn_stats=stats)

@@ -122,8 +122,9 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
                 stats.extra["ef"] = s.ef
                 if mask is not None:
                     labels = labels[mask[labels]]
-                else:
-                    labels = labels[np.isin(labels, in_index, assume_unique=False)]
+                elif len(in_index):
+                    pos = np.minimum(np.searchsorted(in_index, labels), len(in_index) - 1)
+                    labels = labels[in_index[pos] == labels]  # drop dead slots
                 cands = labels
                 if len(cands) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_index)):
                     break

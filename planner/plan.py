@@ -11,6 +11,7 @@ Must not: touch DuckDB or the stores (that is `planner.execute` via `engine`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,13 +58,24 @@ class KnnScan:
 
 
 @dataclass
+class FastProjection:
+    """A kNN query whose outputs are plain columns of the table and the distance: rows come
+    from the engine's column cache instead of a DuckDB join (no SQL per query)."""
+
+    names: list[str]
+    columns: list[str | None]  # None: the kNN distance
+    limit: int
+    offset: int
+
+
+@dataclass
 class QueryPlan:
     """DuckDB SQL plus the numpy-computed relations it joins."""
 
     sql: str
     distances: list[DistanceSpec] = field(default_factory=list)
     knn: KnnScan | None = None
-    # Run instead when the kNN scan finds fewer non-NULL vectors than k (rows whose vector
-    # is NULL then belong in the answer, sorted last as in Postgres).
-    fallback: QueryPlan | None = None
-    explain_sql: str | None = None
+    # Builds the plan to run instead when the kNN scan finds fewer non-NULL vectors than k
+    # (rows whose vector is NULL then belong in the answer, sorted last as in Postgres).
+    fallback_factory: Callable[[], QueryPlan] | None = None
+    fast: FastProjection | None = None

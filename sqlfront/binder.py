@@ -24,7 +24,7 @@ from engine.catalog import ColumnDef, TableDef, slot_field
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
-from planner.plan import DistanceSpec, KnnScan, QueryPlan
+from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan
 from sqlfront.dialect import VectorDistance
 from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
 
@@ -42,6 +42,9 @@ class BindContext:
     touched_stores: set[int] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
     in_block: bool = False
+    # for the plan cache: which $n fed constant vectors, and whether data was read to bind
+    vector_params: set[int] = field(default_factory=set)
+    read_data: bool = False
     _rel_counter: int = 0
 
     def new_relation(self) -> str:
@@ -142,6 +145,8 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Literal) and node.is_string:
+        if "param" in node.meta:
+            ctx.vector_params.add(node.meta["param"])
         vec = node.meta.get("vector")
         if vec is not None:
             return vec
@@ -157,6 +162,7 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
         else:
             return parse_vector_text("[" + ",".join(map(repr, vals)) + "]")
     if isinstance(node, exp.Subquery):
+        ctx.read_data = True
         desc, rows = ctx.run_query(node.this)
         if not rows:
             return None
@@ -483,9 +489,41 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         copy=False,
     )
     order = tree.args["order"]
+    fast = _fast_projection(tree, knn, scan, limit, offset) if top and not specs else None
     order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
-    fallback = _general_plan(ctx, fallback_tree)
-    return QueryPlan(sql=to_duck(tree), distances=specs, knn=scan, fallback=fallback)
+    return QueryPlan(
+        sql=to_duck(tree),
+        distances=specs,
+        knn=scan,
+        fallback_factory=lambda: _general_plan(ctx, fallback_tree),
+        fast=fast,
+    )
+
+
+def _fast_projection(
+    tree: exp.Select, knn: _Distance, scan: KnnScan, limit: int, offset: int
+) -> FastProjection | None:
+    """Outputs that can be served from cached columns: plain columns and the kNN distance."""
+    if len(tree.args["order"].expressions) != 1:
+        return None
+    items: list[str | None] = []
+    names: list[str] = []
+    for e in tree.expressions:
+        inner = e.this if isinstance(e, exp.Alias) else e
+        name = e.alias if isinstance(e, exp.Alias) else e.name
+        if isinstance(inner, exp.Column) and inner.name == "d" and inner.table == scan.relation:
+            items.append(None)
+        elif isinstance(inner, exp.Column) and not inner.is_star:
+            if inner.table and inner.table != knn.ref:
+                return None
+            col = knn.table.column(inner.name)
+            if col is None or (col.is_vector and col.name != scan.column):
+                return None
+            items.append(col.name)
+        else:
+            return None
+        names.append(name)
+    return FastProjection(names=names, columns=items, limit=limit, offset=offset)
 
 
 def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:

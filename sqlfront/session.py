@@ -11,10 +11,11 @@ Must not: know bytes or sockets (wire) — `Result` carries Python values and ty
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -32,14 +33,16 @@ from engine.errors import (
     UndefinedObject,
 )
 from engine.knn import vector_columns
-from planner.execute import PlanResult, execute_plan
+from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
+from planner.plan import QueryPlan
 from sqlfront import binder, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
 from sqlfront.settings import Settings
 from sqlfront.values import parameter_numbers, substitute_params
+from sqlfront.vectors import parse_vector_text
 
 
 @dataclass
@@ -91,6 +94,10 @@ class Session:
         self._touched: set[int] = set()
         self._written: set[str] = set()  # tables written in this transaction
         self.cancel_event = threading.Event()
+        self._plan_cache: dict[tuple, QueryPlan] = {}
+        self._prepared: dict[tuple, Prepared] = {}
+        self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
+        self._learning: tuple[Prepared, list[object]] | None = None
         pgcatalog.ensure(self.cur, id(db))
 
     # ------------------------------------------------------------------- state
@@ -137,6 +144,17 @@ class Session:
         return results
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Prepared:
+        key = (sql, tuple(param_oids))
+        hit = self._prepared.get(key)
+        if hit is not None:
+            return hit
+        prep = self._prepare(sql, param_oids)
+        if len(self._prepared) > 512:
+            self._prepared.clear()
+        self._prepared[key] = prep
+        return prep
+
+    def _prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
         trees = parse(sql)
         if len(trees) > 1:
             raise SyntaxError_("cannot insert multiple commands into a prepared statement")
@@ -148,10 +166,90 @@ class Session:
     def execute_prepared(self, prep: Prepared, params: Sequence[object] = ()) -> Result:
         if prep.tree is None:
             return Result(tag="")
+        key = self._cache_key(prep, params)
+        if key is not None:
+            hit = self._plan_cache.get(key)
+            if hit is not None:
+                res = self._run_cached(hit, prep, params)
+                if res is not None:
+                    return res
         tree = prep.tree.copy()
         if params or parameter_numbers(tree):
             tree = substitute_params(tree, params)
-        return self.run(tree, prep.sql)
+        self._learning = (prep, list(params))
+        try:
+            return self.run(tree, prep.sql)
+        finally:
+            self._learning = None
+
+    # ---------------------------------------------------------------- plan cache
+    # A prepared kNN query whose only varying input is the query vector ($n) reuses its plan:
+    # no parse, bind or SQL generation per execution, only the new vector.
+    def _cache_key(self, prep: Prepared, params: Sequence[object], vparam: int | None = None):
+        n = vparam if vparam is not None else self._vector_param.get(prep.sql)
+        if n is None:
+            return None
+        others = tuple(p for i, p in enumerate(params) if i != n - 1)
+        try:
+            hash(others)
+        except TypeError:
+            return None
+        v = self.settings.values
+        return (
+            prep.sql,
+            n,
+            self.db.catalog_version,
+            self.in_block,
+            v["hnsw.ef_search"],
+            v["vecgres.knn_strategy"],
+            v["enable_indexscan"],
+            others,
+        )
+
+    def _remember_plan(self, plan: QueryPlan, ctx: BindContext) -> None:
+        if self._learning is None or plan.knn is None or plan.distances or ctx.read_data:
+            return
+        if len(ctx.vector_params) != 1:
+            return
+        prep, params = self._learning
+        (n,) = ctx.vector_params
+        key = self._cache_key(prep, params, n)
+        if key is None:
+            return
+        self._vector_param[prep.sql] = n
+        if len(self._plan_cache) > 256:
+            self._plan_cache.clear()
+            self._vector_param.clear()
+        self._plan_cache[key] = plan
+
+    def _run_cached(
+        self, plan: QueryPlan, prep: Prepared, params: Sequence[object]
+    ) -> Result | None:
+        assert plan.knn is not None
+        value = params[self._vector_param[prep.sql] - 1]
+        if isinstance(value, np.ndarray):
+            vec = value.astype(np.float32, copy=False)
+        elif isinstance(value, str):
+            vec = parse_vector_text(value)
+        else:
+            return None
+        dim = self.db.store_by_id(plan.knn.store_id).dim
+        if len(vec) != dim:
+            raise PgError(f"different vector dimensions {dim} and {len(vec)}", sqlstate="22000")
+        run = dataclasses.replace(
+            plan, knn=dataclasses.replace(plan.knn, query=vec), fallback_factory=None
+        )
+
+        def body() -> Result:
+            res = execute_plan(self.db, self.cur, run)
+            return self._rows_result(res, f"SELECT {len(res.rows)}")
+
+        try:
+            # one kNN statement reads through versioned caches and at most one DuckDB
+            # query: outside a block it needs no explicit DuckDB transaction
+            return self._transactional(body, read_only=True)
+        except ShortScan:
+            return None
 
     # ------------------------------------------------------------ transactions
     def run(self, tree: exp.Expression, sql: str) -> Result:
@@ -163,24 +261,32 @@ class Session:
             return self._commit()
         if isinstance(tree, exp.Rollback):
             return self._rollback()
+        return self._transactional(lambda: self._dispatch(tree, sql))
+
+    def _transactional(self, body: Callable[[], Result], read_only: bool = False) -> Result:
         if self.failed:
             raise InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
         if self.in_block:
             try:
-                return self._dispatch(tree, sql)
+                return body()
             except PgError:
                 self.failed = True
                 raise
             except duckdb.Error as e:
                 self.failed = True
                 raise translate(e) from e
+        if read_only:
+            try:
+                return body()
+            except duckdb.Error as e:
+                raise translate(e) from e
         # autocommit: one DuckDB transaction per statement
         self.cur.execute("BEGIN")
         self.settings.begin()
         try:
-            res = self._dispatch(tree, sql)
+            res = body()
         except BaseException as e:
             self._abort()
             if isinstance(e, duckdb.Error):
@@ -300,7 +406,9 @@ class Session:
 
     # ------------------------------------------------------------------ queries
     def _query(self, tree: exp.Expression, sql: str) -> Result:
-        plan = binder.bind_query(self._ctx(sql), tree)
+        ctx = self._ctx(sql)
+        plan = binder.bind_query(ctx, tree)
+        self._remember_plan(plan, ctx)
         res = execute_plan(self.db, self.cur, plan)
         return self._rows_result(res, f"SELECT {len(res.rows)}")
 

@@ -69,7 +69,9 @@ def substitute_params(tree: exp.Expression, params: Sequence[object]) -> exp.Exp
                 n = int(inner.this)
                 if n < 1 or n > len(params):
                     raise PgError(f"there is no parameter ${n}", sqlstate="42P02")
-                return to_literal(params[n - 1])
+                lit = to_literal(params[n - 1])
+                lit.meta["param"] = n
+                return lit
         return node
 
     return tree.transform(repl, copy=False)
