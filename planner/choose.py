@@ -37,7 +37,7 @@ def choose(
     enable_indexscan: bool = True,
 ) -> Choice:
     sel = matching / live if live else 0.0
-    exact = cost.exact_cost(matching, dim)
+    exact = cost.exact_cost(matching, dim, live)
     costs: dict[str, float] = {"prefilter" if filtered else "exact": exact}
     ef = cost.effective_ef(ef_search, k)
     if not has_index or not enable_indexscan or forced == "exact":
@@ -60,8 +60,22 @@ def choose(
     if forced == "hnsw":
         strat = "hnsw" if not filtered else "hnsw_filter"
         return Choice(strat, costs[strat], ef=ef, costs=costs, reason="forced")
+    if forced == "hnsw_postfilter":
+        if not filtered:
+            return Choice("hnsw", costs["hnsw"], ef=ef, costs=costs, reason="forced")
+        kp = cost.postfilter_k(k, sel)
+        return Choice(
+            "hnsw_postfilter",
+            costs["hnsw_postfilter"],
+            ef=cost.postfilter_ef(k, sel, ef_search),
+            k_prime=kp,
+            costs=costs,
+            reason="forced",
+        )
     best = min(costs, key=lambda s: costs[s])
     kp = cost.postfilter_k(k, sel) if best == "hnsw_postfilter" else 0
-    ef_used = max(ef, kp) if best.startswith("hnsw") else 0
+    ef_used = (
+        cost.postfilter_ef(k, sel, ef_search) if kp else (ef if best.startswith("hnsw") else 0)
+    )
     strategy = "prefilter" if best in ("prefilter", "exact") and filtered else best
     return Choice(strategy, costs[best], ef=ef_used, k_prime=kp, costs=costs, reason="cheapest")

@@ -92,6 +92,9 @@ def canonical(name: str) -> str:
     raise UndefinedObject(f'unrecognized configuration parameter "{name}"')
 
 
+_STRATEGIES = ("auto", "prefilter", "hnsw", "hnsw_postfilter", "exact")
+
+
 def _validate(name: str, value: str) -> str:
     if name == "client_encoding":
         if value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
@@ -111,10 +114,10 @@ def _validate(name: str, value: str) -> str:
         return str(n)
     if name == "vecgres.knn_strategy":
         v = value.lower()
-        if v not in ("auto", "prefilter", "hnsw", "exact"):
+        if v not in _STRATEGIES:
             raise InvalidParameterValue(
                 f'invalid value for parameter "{name}": "{value}"',
-                hint="Available values: auto, prefilter, hnsw, exact.",
+                hint="Available values: " + ", ".join(_STRATEGIES) + ".",
             )
         return v
     if name in ("enable_indexscan", "enable_seqscan", "jit"):
