@@ -292,8 +292,9 @@ def _parse_fast(lit: str) -> np.ndarray | None:
     inner = s[1:-1]
     if not inner.isascii() or inner.encode().translate(None, _FAST_CHARS_NL):
         return None
-    try:
-        d = np.array(inner.split(","), dtype=np.float64)
+    parts = inner.split(",")
+    try:  # Python's float() is correctly rounded, and ~10x faster than numpy's str->float
+        d = np.fromiter(map(float, parts), dtype=np.float64, count=len(parts))
     except ValueError:
         return None
     f, amb = _to_f32_exact(d)

@@ -8,6 +8,16 @@ and PortalSuspended, "discard until Sync" after an error), and result encoding b
 and the formats Bind asked for.  `handle()` is synchronous and does no IO: the transport
 (`wire.server`) runs it in a worker thread and writes what it returns.
 
+COPY (the CopyIn/CopyOut sub-protocol, from a simple Query or an extended Execute):
+  * COPY FROM STDIN answers CopyInResponse and enters copy-in mode: CopyData is fed to the
+    session's `CopyIn`, CopyDone finishes it (CommandComplete ``COPY n``, then the rest of a
+    simple Query and ReadyForQuery), CopyFail aborts it (57014 ``COPY from stdin failed:
+    ...``); Flush and Sync are ignored in copy-in mode, any other message aborts it (08P01);
+  * an error ends copy-in mode at once, as in Postgres: ErrorResponse, then ReadyForQuery for
+    a simple Query ("discard until Sync" for Execute); the CopyData / CopyDone / CopyFail the
+    client still sends are dropped like any stray copy message;
+  * COPY TO STDOUT answers CopyOutResponse, one CopyData per row, CopyDone, CommandComplete.
+
 Rules (Postgres's, from the protocol docs):
   * after an error in extended mode, messages are ignored until Sync;
   * Execute never sends RowDescription; Describe P reports the Bind's result formats;
@@ -18,6 +28,7 @@ Rules (Postgres's, from the protocol docs):
 from __future__ import annotations
 
 import secrets
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,11 +39,13 @@ from engine.errors import (
     PgError,
     ProtocolViolation,
 )
+from sqlfront.copy import CopyIn, CopyStatement
 from sqlfront.pgtypes import binary_encoder, decode_param, text_encoder
 from sqlfront.session import Prepared, Result, Session
 from wire import messages as m
 
 Out = list[bytes]
+_I32 = struct.Struct("!i")
 
 
 @dataclass
@@ -46,10 +59,20 @@ class Portal:
 
 
 @dataclass
+class CopyInState:
+    """Copy-in mode: the COPY being fed, and how it was started."""
+
+    copy: CopyIn
+    extended: bool  # started by Execute (errors: discard until Sync) or by a simple Query
+    portal: str | None = None
+
+
+@dataclass
 class ConnState:
     statements: dict[str, Prepared] = field(default_factory=dict)
     portals: dict[str, Portal] = field(default_factory=dict)
     skip_until_sync: bool = False
+    copy_in: CopyInState | None = None
 
 
 class Connection:
@@ -78,6 +101,7 @@ class Connection:
             out.append(m.NegotiateProtocolVersion(m.PROTOCOL_3_0, unrecognized).encode())
         db = self.cluster.database(dbname)  # raises 3D000
         self.session = Session(db, user)
+        self.session.copy_enabled = True
         self.registry[self.session.pid] = (self.secret, self)
         out.append(m.AuthenticationOk().encode())
         s = self.session.settings
@@ -110,6 +134,9 @@ class Connection:
                 pass
 
     def close(self) -> None:
+        if self.state.copy_in is not None:
+            self.state.copy_in.copy.abort()
+            self.state.copy_in = None
         if self.session is not None:
             self.registry.pop(self.session.pid, None)
             self.session.close()
@@ -117,12 +144,23 @@ class Connection:
         self.closed = True
 
     # ---------------------------------------------------------------- dispatch
+    def handle_batch(self, msgs: list[object]) -> Out:
+        """Process messages in order (what one network read delivered)."""
+        out: Out = []
+        for msg in msgs:
+            if self.closed:
+                break
+            out += self.handle(msg)
+        return out
+
     def handle(self, msg: object) -> Out:
         """Process one frontend message (after startup); returns encoded backend messages."""
         assert self.session is not None
         if isinstance(msg, m.Terminate):
             self.close()
             return []
+        if self.state.copy_in is not None:
+            return self._copy_message(msg)
         if isinstance(msg, m.Query):
             return self._simple_query(msg.sql)
         if isinstance(msg, m.Sync):
@@ -158,13 +196,78 @@ class Connection:
         self.state.skip_until_sync = True
         return [m.ErrorResponse(m.error_fields(err)).encode()]
 
+    # ------------------------------------------------------------------- COPY
+    def _copy_message(self, msg: object) -> Out:
+        """A message in copy-in mode."""
+        st = self.state.copy_in
+        assert st is not None and self.session is not None
+        try:
+            if isinstance(msg, m.CopyData):
+                st.copy.feed(msg.data)
+                return []
+            if isinstance(msg, m.CopyDone):
+                r = st.copy.finish()
+            elif isinstance(msg, m.CopyFail):
+                return self._copy_failed(st.copy.fail(msg.message))
+            elif isinstance(msg, m.Sync | m.Flush):
+                return []  # libpq sends Sync right after Execute, not knowing it was a COPY
+            else:
+                code = _MESSAGE_TYPES.get(type(msg), ord("?"))
+                err = ProtocolViolation(
+                    f"unexpected message type 0x{code:02X} during COPY from stdin"
+                )
+                st.copy.abort(err)
+                return self._copy_failed(err)
+        except PgError as e:
+            return self._copy_failed(e)
+        except Exception as e:  # noqa: BLE001 - a bug becomes XX000; the COPY is abandoned
+            st.copy.abort()
+            return self._copy_failed(PgError(f"internal error: {e!r}"))
+        self.state.copy_in = None
+        out: Out = [m.CommandComplete(r.tag).encode()]
+        if st.extended:
+            portal = self.state.portals.get(st.portal or "")
+            if portal is not None:
+                portal.result = Result(tag=r.tag)
+            return out
+        rest = st.copy
+        out += self._run_simple(lambda: self.session.execute_trees(rest.rest, rest.rest_sql))
+        return out
+
+    def _copy_failed(self, e: PgError) -> Out:
+        """End copy-in mode after an error (later copy messages are dropped as strays)."""
+        st = self.state.copy_in
+        self.state.copy_in = None
+        out: Out = [m.ErrorResponse(m.error_fields(e)).encode()]
+        if st is not None and st.extended:
+            self.state.skip_until_sync = True
+            if st.portal is not None:
+                self.state.portals.pop(st.portal, None)
+            return out
+        assert self.session is not None
+        out += self._parameter_status()
+        out.append(m.ReadyForQuery(self.session.status).encode())
+        return out
+
+    @staticmethod
+    def _copy_in_response(cin: CopyIn) -> bytes:
+        fmt = cin.format_code
+        return m.CopyInResponse(fmt, [fmt] * cin.column_count).encode()
+
     # ------------------------------------------------------------- simple query
     def _simple_query(self, sql: str) -> Out:
+        assert self.session is not None
+        session = self.session
+        return self._run_simple(lambda: session.execute(sql), empty_response=True)
+
+    def _run_simple(self, run: Callable[[], list[Result]], empty_response: bool = False) -> Out:
+        """Statements of a simple Query: their messages, then ReadyForQuery (unless a COPY
+        FROM STDIN starts: then CopyInResponse, and the rest waits for CopyDone)."""
         assert self.session is not None
         out: Out = []
         results: list[Result] = []
         try:
-            results = self.session.execute(sql)
+            results = run()
         except PgError as e:
             for r in getattr(e, "results", []):
                 out += self._result_messages(r, None, describe=True)
@@ -173,9 +276,14 @@ class Connection:
         except Exception as e:  # noqa: BLE001
             out.append(m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode())
         else:
-            if not results:
+            if not results and empty_response:
                 out.append(m.EmptyQueryResponse().encode())
             for r in results:
+                if r.copy_in is not None:
+                    out += [self._notice(n) for n in r.notices]
+                    out.append(self._copy_in_response(r.copy_in))
+                    self.state.copy_in = CopyInState(r.copy_in, extended=False)
+                    return out
                 out += self._result_messages(r, None, describe=True)
         out += self._parameter_status()
         out.append(m.ReadyForQuery(self.session.status).encode())
@@ -192,6 +300,8 @@ class Connection:
         self, r: Result, formats: list[int] | None, describe: bool, max_rows: int = 0
     ) -> Out:
         out: Out = [self._notice(n) for n in r.notices]
+        if r.copy_out is not None:
+            return out + _copy_out_messages(r)
         if r.columns is not None:
             if describe:
                 out.append(self._row_description(r, formats))
@@ -301,6 +411,8 @@ class Connection:
         portal = self.state.portals.get(msg.name)
         if portal is None:
             raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+        if isinstance(portal.prepared.tree, CopyStatement):
+            return [m.NoData().encode()]  # COPY runs at Execute, never at Describe
         r = self._run_portal(portal)
         if r.columns is None:
             return [m.NoData().encode()]
@@ -327,6 +439,16 @@ class Connection:
         first = portal.result is None
         r = self._run_portal(portal)
         out: Out = [self._notice(n) for n in r.notices] if first else []
+        if r.copy_in is not None:
+            if not first:  # a finished COPY's portal is replaced; this one failed
+                raise InvalidCursorName(f'portal "{msg.portal}" cannot be run')
+            out.append(self._copy_in_response(r.copy_in))
+            self.state.copy_in = CopyInState(r.copy_in, extended=True, portal=msg.portal)
+            return out
+        if r.copy_out is not None:
+            out += _copy_out_messages(r)
+            portal.result = Result(tag=r.tag)
+            return out
         if r.columns is None:
             out.append(
                 m.CommandComplete(r.tag).encode() if r.tag else m.EmptyQueryResponse().encode()
@@ -353,6 +475,32 @@ class Connection:
         else:
             self.state.portals.pop(msg.name, None)
         return [m.CloseComplete().encode()]
+
+
+_MESSAGE_TYPES: dict[type, int] = {
+    m.Query: ord("Q"),
+    m.Parse: ord("P"),
+    m.Bind: ord("B"),
+    m.Describe: ord("D"),
+    m.Execute: ord("E"),
+    m.Close: ord("C"),
+    m.FunctionCall: ord("F"),
+}
+
+
+def _copy_out_messages(r: Result) -> Out:
+    """CopyOutResponse, the CopyData rows, CopyDone, CommandComplete."""
+    co = r.copy_out
+    assert co is not None
+    frames = bytearray(m.CopyOutResponse(co.format, [co.format] * co.column_count).encode())
+    pack = _I32.pack
+    for chunk in co.chunks:
+        frames += b"d"
+        frames += pack(len(chunk) + 4)
+        frames += chunk
+    frames += m.CopyDone().encode()
+    frames += m.CommandComplete(r.tag).encode()
+    return [bytes(frames)]
 
 
 def _encode_rows(

@@ -62,27 +62,36 @@ class Server:
                 if not data:
                     break
                 decoder.feed(data)
+                # decode everything buffered, then run it as one job in the pool: one thread
+                # hop per network read, not per message (Parse/Bind/Describe/Execute/Sync)
                 while not conn.closed:
-                    try:
-                        msg = decoder.next_message()
-                    except ProtocolViolation as e:
-                        if getattr(e, "severity", "ERROR") == "FATAL" or not decoder.startup_done:
-                            e.severity = "FATAL"
-                            writer.write(m.ErrorResponse(m.error_fields(e)).encode())
-                            await writer.drain()
-                            return
-                        out = conn.handle_error(e)
-                        writer.write(b"".join(out))
-                        continue
-                    if msg is None:
+                    batch: list[object] = []
+                    error: ProtocolViolation | None = None
+                    while True:
+                        try:
+                            msg = decoder.next_message()
+                        except ProtocolViolation as e:
+                            error = e
+                            break
+                        if msg is None:
+                            break
+                        if not decoder.startup_done or isinstance(msg, m.StartupMessage):
+                            if await self._startup_phase(msg, conn, writer, loop) is False:
+                                return
+                            continue
+                        batch.append(msg)
+                    if batch:
+                        out = await loop.run_in_executor(self.pool, conn.handle_batch, batch)
+                        if out:
+                            writer.write(b"".join(out))
+                    if error is None:
                         break
-                    if not decoder.startup_done or isinstance(msg, m.StartupMessage):
-                        if await self._startup_phase(msg, conn, writer, loop) is False:
-                            return
-                        continue
-                    out = await loop.run_in_executor(self.pool, conn.handle, msg)
-                    if out:
-                        writer.write(b"".join(out))
+                    if getattr(error, "severity", "ERROR") == "FATAL" or not decoder.startup_done:
+                        error.severity = "FATAL"
+                        writer.write(m.ErrorResponse(m.error_fields(error)).encode())
+                        await writer.drain()
+                        return
+                    writer.write(b"".join(conn.handle_error(error)))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
