@@ -50,11 +50,18 @@ class HnswIndex:
         self.m = m
         self.ef_construction = ef_construction
         self.path = path
-        self.covered = 0
+        self._covered = 0
         self._index: hnswlib.Index | None = None
         self._lock = threading.Lock()
         self._extending = False
         self.build_seconds = 0.0
+
+    @property
+    def covered(self) -> int:
+        """Slots below this are in the graph (loads the index: the range lives in its meta)."""
+        if self._index is None and self.available():
+            self._load()
+        return self._covered
 
     # ------------------------------------------------------------------ build
     def build(self, store: VectorStore, live_slots: np.ndarray) -> None:
@@ -74,7 +81,7 @@ class HnswIndex:
             idx.add_items(data, live_slots, num_threads=BUILD_THREADS)
         with self._lock:
             self._index = idx
-            self.covered = covered
+            self._covered = covered
         self.build_seconds = time.perf_counter() - t0
         self.save()
 
@@ -88,7 +95,7 @@ class HnswIndex:
         if len(live_tail):
             idx.add_items(store.take(live_tail), live_tail, num_threads=BUILD_THREADS)
         with self._lock:
-            self.covered = max(self.covered, new_covered)
+            self._covered = max(self._covered, new_covered)
         self.save()
 
     def extend_in_background(
@@ -118,7 +125,7 @@ class HnswIndex:
         tmp = self.path.with_suffix(".hnsw.tmp")
         with self._lock:
             self._index.save_index(str(tmp))
-            meta = {"covered": self.covered, "metric": self.metric, "dim": self.dim}
+            meta = {"covered": self._covered, "metric": self.metric, "dim": self.dim}
         os.replace(tmp, self.path.with_suffix(".hnsw"))
         mtmp = self.path.with_suffix(".json.tmp")
         mtmp.write_text(json.dumps(meta))
@@ -139,7 +146,7 @@ class HnswIndex:
                 meta = json.loads(self.path.with_suffix(".json").read_text())
                 idx = hnswlib.Index(space=SPACE[self.metric], dim=self.dim)
                 idx.load_index(str(self.path.with_suffix(".hnsw")))
-                self.covered = int(meta["covered"])
+                self._covered = int(meta["covered"])
                 self._index = idx
             return self._index
 

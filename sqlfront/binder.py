@@ -25,6 +25,7 @@ from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
 from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan
+from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
 from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
 
@@ -83,6 +84,7 @@ def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
             continue
         qual = f"{table.db}.{name}" if table.db else name
         raise UndefinedTable(f'relation "{qual}" does not exist', position=ctx.position_of(name))
+    rewrite_catalog_query(ctx, tree)
 
 
 def table_def(ctx: BindContext, table: exp.Table) -> TableDef:
