@@ -98,6 +98,11 @@ class ColumnDef:
         return _DUCK_TYPES[self.pg_type]
 
 
+# CREATE TABLE ... WITH (...) / ALTER TABLE ... SET (...): name -> (parser, default)
+TABLE_OPTIONS = ("quantization", "rescore", "oversampling")
+TABLE_OPTION_DEFAULTS = {"quantization": "none", "rescore": "on", "oversampling": "2.0"}
+
+
 # pgvector operator class -> our metric name (hnswlib space is derived from it)
 OPCLASS_METRIC = {
     "vector_l2_ops": "l2",

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.quantization import QuantizedCopy
+
 
 class VectorStore:
     """Vectors of one column: `append` returns slots, `take` gathers rows by slot."""
@@ -42,6 +44,7 @@ class VectorStore:
         self._buf[: len(data)] = data
         self._count = len(data)
         self._file = open(path, "ab") if path is not None else None  # noqa: SIM115
+        self._quantized: dict[str, QuantizedCopy] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -79,6 +82,17 @@ class VectorStore:
     def take(self, slots: np.ndarray) -> np.ndarray:
         """Rows at `slots` ([len(slots), dim] float32, a copy)."""
         return self._buf[: self._count][np.asarray(slots, dtype=np.int64)]
+
+    def quantized(self, mode: str) -> QuantizedCopy:
+        """The store's `mode` ("int8" | "binary") copy, brought up to date with appends."""
+        with self._lock:
+            qc = self._quantized.get(mode)
+            if qc is None:
+                qc = QuantizedCopy(mode, self.dim)
+                self._quantized[mode] = qc
+            rows = self._buf[: self._count]
+        qc.extend(rows)
+        return qc
 
     def close(self) -> None:
         if self._file is not None:

@@ -18,6 +18,7 @@ from engine.database import Database
 from engine.distance import topk
 from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex
 from engine.knn import KnnStats, exact_knn, filtered_slots, score
+from engine.quantization import quantized_topk
 from engine.vector_store import VectorStore
 from planner import cost
 from planner.choose import Choice, choose
@@ -81,7 +82,24 @@ def run_knn(
         return None
     store, live, matching, index, choice = p.store, p.live, p.matching, p.index, p.choice
     if choice.strategy in ("exact", "prefilter") or index is None:
-        slots, dist, stats = exact_knn(store, matching, scan.metric, scan.query, scan.k)
+        if scan.quantization != "none" and len(matching) > scan.k:
+            qc = store.quantized(scan.quantization)
+            slots, dist, n = quantized_topk(
+                qc,
+                store.view(),
+                matching,
+                scan.metric,
+                scan.query,
+                scan.k,
+                scan.oversampling,
+                scan.rescore,
+            )
+            stats = KnnStats(matching_rows=len(matching), vectors_scanned=len(matching))
+            stats.extra["quantization"] = scan.quantization
+            stats.extra["rescored"] = n if scan.rescore else 0
+            stats.returned = len(slots)
+        else:
+            slots, dist, stats = exact_knn(store, matching, scan.metric, scan.query, scan.k)
         stats.extra["strategy"] = choice.strategy
     else:
         slots, dist, stats = _hnsw(db, cur, scan, store, index, matching, live, choice)

@@ -48,6 +48,9 @@ class KnnScan:
     forced: str = "auto"  # vecgres.knn_strategy
     enable_indexscan: bool = True
     cacheable: bool = True  # live-slot cache usable (autocommit statement)
+    quantization: str = "none"  # exact scans rank on this copy, then rescore
+    oversampling: float = 2.0
+    rescore: bool = True
     # filled by execution (EXPLAIN ANALYZE shows them)
     strategy: str = "exact"
     estimated_rows: int | None = None

@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 from sqlglot import exp
 
-from engine.catalog import ColumnDef, TableDef, slot_field
+from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, TableDef, slot_field
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
@@ -466,6 +466,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         forced=ctx.settings.get("vecgres.knn_strategy", "auto"),
         enable_indexscan=ctx.settings.get("enable_indexscan", "on") == "on",
         cacheable=not ctx.in_block,
+        **_quantization_settings(ctx, knn.table),
     )
     rel = scan.relation
     # The kNN distance (wherever it appears) reads the candidates' relation.
@@ -500,6 +501,18 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         fallback_factory=lambda: _general_plan(ctx, fallback_tree),
         fast=fast,
     )
+
+
+def _quantization_settings(ctx: BindContext, table: TableDef) -> dict[str, object]:
+    """Table options, overridden by `SET vecgres.oversampling / vecgres.rescore`."""
+    opts = {**TABLE_OPTION_DEFAULTS, **table.options}
+    over = ctx.settings.get("vecgres.oversampling") or opts["oversampling"]
+    rescore = ctx.settings.get("vecgres.rescore") or opts["rescore"]
+    return {
+        "quantization": opts["quantization"],
+        "oversampling": float(over),
+        "rescore": rescore == "on",
+    }
 
 
 def _fast_projection(

@@ -38,9 +38,10 @@ from planner.explain import explain_lines
 from planner.plan import QueryPlan
 from sqlfront import binder, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
+from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
-from sqlfront.settings import Settings
+from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import parse_vector_text
 
@@ -64,6 +65,9 @@ class Result:
     columns: list[Column] | None = None
     rows: list[tuple] = field(default_factory=list)
     notices: list[PgError] = field(default_factory=list)
+    deallocate: str | None = None  # DEALLOCATE: the prepared statement(s) to drop ("ALL")
+    copy_in: CopyIn | None = None  # COPY FROM STDIN started: the wire feeds it CopyData
+    copy_out: CopyOut | None = None  # COPY TO STDOUT: CopyData payloads to send
 
 
 @dataclass
@@ -94,6 +98,7 @@ class Session:
         self._touched: set[int] = set()
         self._written: set[str] = set()  # tables written in this transaction
         self.cancel_event = threading.Event()
+        self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
@@ -132,15 +137,24 @@ class Session:
         """Run a simple-Query string (possibly several statements); stop at the first error.
 
         Results of the statements that completed before an error are in `exc.results`.
+        A COPY FROM STDIN ends the list (its Result carries `copy_in`; the statements after
+        it wait in `copy_in.rest` for `execute_trees`).
         """
-        trees = parse(sql)
+        return self.execute_trees(parse_statements(sql, parse), sql)
+
+    def execute_trees(self, trees: Sequence[exp.Expression], sql: str) -> list[Result]:
         results: list[Result] = []
-        for tree in trees:
+        for i, tree in enumerate(trees):
             try:
-                results.append(self.run(tree, sql))
+                res = self.run(tree, sql)
             except PgError as e:
                 e.results = results  # type: ignore[attr-defined]
                 raise
+            results.append(res)
+            if res.copy_in is not None:
+                res.copy_in.rest = list(trees[i + 1 :])
+                res.copy_in.rest_sql = sql
+                break
         return results
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Prepared:
@@ -155,7 +169,7 @@ class Session:
         return prep
 
     def _prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
-        trees = parse(sql)
+        trees = parse_statements(sql, parse)
         if len(trees) > 1:
             raise SyntaxError_("cannot insert multiple commands into a prepared statement")
         tree = trees[0] if trees else None
@@ -194,15 +208,12 @@ class Session:
             hash(others)
         except TypeError:
             return None
-        v = self.settings.values
         return (
             prep.sql,
             n,
             self.db.catalog_version,
             self.in_block,
-            v["hnsw.ef_search"],
-            v["vecgres.knn_strategy"],
-            v["enable_indexscan"],
+            self.settings.version,
             others,
         )
 
@@ -261,7 +272,45 @@ class Session:
             return self._commit()
         if isinstance(tree, exp.Rollback):
             return self._rollback()
+        if isinstance(tree, CopyStatement) and tree.spec.is_from:
+            return Result(tag="", copy_in=self.start_copy_in(tree))
         return self._transactional(lambda: self._dispatch(tree, sql))
+
+    def start_copy_in(self, tree: CopyStatement) -> CopyIn:
+        """Begin COPY FROM STDIN.  The statement stays open until its `CopyIn` finishes or
+        fails: outside a block in its own transaction (committed by `finish`), inside one in
+        the block's (an error fails the block)."""
+        if self.failed:
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        if not self.copy_enabled:
+            raise FeatureNotSupported("COPY FROM STDIN needs a client speaking the COPY protocol")
+        own = not self.in_block
+        if own:
+            self.cur.execute("BEGIN")
+            self.settings.begin()
+        try:
+            return CopyIn(self, tree, lambda err: self._end_copy(own, err))
+        except BaseException as e:
+            self._end_copy(own, e)
+            if isinstance(e, duckdb.Error):
+                raise translate(e) from e
+            raise
+
+    def _end_copy(self, own: bool, err: BaseException | None) -> None:
+        """A COPY FROM STDIN ended: commit its own transaction, or undo / fail the block."""
+        if err is not None:
+            if own:
+                self._abort()
+            else:
+                self.failed = True
+        elif own:
+            try:
+                self._finish_commit()
+            except duckdb.Error as e:
+                self._abort()
+                raise translate(e) from e
 
     def _transactional(self, body: Callable[[], Result], read_only: bool = False) -> Result:
         if self.failed:
@@ -394,6 +443,8 @@ class Session:
             return self._create(tree, sql)
         if isinstance(tree, exp.Drop):
             return self._drop(tree, sql)
+        if isinstance(tree, exp.Alter):
+            return self._alter(tree)
         if isinstance(tree, exp.Set):
             return self._set(tree)
         if isinstance(tree, exp.Show):
@@ -402,6 +453,12 @@ class Session:
             return self._explain(tree, sql)
         if isinstance(tree, exp.Command):
             return self._command(tree)
+        if isinstance(tree, CopyStatement):
+            if not self.copy_enabled:
+                raise FeatureNotSupported(
+                    "COPY TO STDOUT needs a client speaking the COPY protocol"
+                )
+            return copy_to(self, tree, self._dispatch)
         raise FeatureNotSupported(f"statement not supported: {_head(tree)}")
 
     # ------------------------------------------------------------------ queries
@@ -592,11 +649,7 @@ class Session:
         schema = tree.this
         if not isinstance(schema, exp.Schema) or tree.expression is not None:
             raise FeatureNotSupported("CREATE TABLE AS is not supported yet")
-        props = tree.args.get("properties")
-        if props is not None and props.expressions:
-            raise FeatureNotSupported(
-                f"CREATE TABLE option not supported: {props.expressions[0].sql()[:60]}"
-            )
+        options = _table_options(tree.args.get("properties"))
         table = schema.this
         if table.db and table.db.lower() not in ("public", "main"):
             raise FeatureNotSupported(f'schema "{table.db}" is not supported; use public')
@@ -622,7 +675,7 @@ class Session:
         for p in pk:
             if p not in seen:
                 raise PgError(f'column "{p}" named in key does not exist', sqlstate="42703")
-        tdef = TableDef(name=name, oid=0, columns=cols, primary_key=pk)
+        tdef = TableDef(name=name, oid=0, columns=cols, primary_key=pk, options=options)
         created = self.db.create_table(self.cur, tdef, bool(tree.args.get("exists")))
         self._txn_ddl = True
         self._written.add(name)
@@ -697,6 +750,26 @@ class Session:
                 )
         return res
 
+    def _alter(self, tree: exp.Alter) -> Result:
+        """ALTER TABLE t SET (quantization = ..., rescore = ..., oversampling = ...)."""
+        table = self.catalog.get(tree.this.name) if isinstance(tree.this, exp.Table) else None
+        if table is None:
+            if tree.args.get("exists"):
+                return Result(tag="ALTER TABLE")
+            raise PgError(f'relation "{tree.this.name}" does not exist', sqlstate="42P01")
+        actions = tree.args.get("actions") or []
+        if not actions or not all(isinstance(a, exp.AlterSet) for a in actions):
+            raise FeatureNotSupported("ALTER TABLE supports only SET (storage options) so far")
+        for action in actions:
+            for eq in action.expressions:
+                if not isinstance(eq, exp.EQ):
+                    raise FeatureNotSupported(f"ALTER TABLE ... SET {eq.sql()} is not supported")
+                key = eq.this.name.lower()
+                table.options[key] = table_option(key, _setting_value(eq.expression) or "")
+        self.db.save_table(self.cur, table)
+        self._txn_ddl = True
+        return Result(tag="ALTER TABLE")
+
     # ------------------------------------------------------------------ utility
     def _set(self, tree: exp.Set) -> Result:
         for item in tree.expressions:
@@ -755,9 +828,26 @@ class Session:
                 raise FeatureNotSupported("REINDEX supports INDEX name and TABLE name")
             ddl_index.reindex(self.db, self.cur, self.catalog, parts[0].upper(), parts[1])
             return Result(tag="REINDEX")
+        if head == "DEALLOCATE":
+            names = [w for w in rest.split() if w.upper() != "PREPARE"]
+            if len(names) != 1:
+                raise SyntaxError_("syntax error at or near \"DEALLOCATE\"")
+            target = "ALL" if names[0].upper() == "ALL" else names[0].strip('"')
+            tag = "DEALLOCATE ALL" if target == "ALL" else "DEALLOCATE"
+            return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
+
+
+def _table_options(props: exp.Expression | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in props.expressions if props is not None else []:
+        if not isinstance(p, exp.Property) or not isinstance(p.this, exp.Var | exp.Identifier):
+            raise FeatureNotSupported(f"CREATE TABLE option not supported: {p.sql()[:60]}")
+        key = p.this.name.lower()
+        out[key] = table_option(key, _setting_value(p.args["value"]) or "")
+    return out
 
 
 def _head(tree: exp.Expression) -> str:

@@ -52,6 +52,8 @@ DEFAULTS: dict[str, str] = {
     "hnsw.iterative_scan": "off",
     "ivfflat.probes": "1",
     "vecgres.knn_strategy": "auto",
+    "vecgres.oversampling": "",  # empty: the table's option
+    "vecgres.rescore": "",
 }
 
 REPORTED = (
@@ -92,6 +94,38 @@ def canonical(name: str) -> str:
     raise UndefinedObject(f'unrecognized configuration parameter "{name}"')
 
 
+def table_option(name: str, value: str) -> str:
+    """Validate a table option (CREATE TABLE ... WITH / ALTER TABLE ... SET)."""
+    v = value.strip().lower()
+    if name == "quantization":
+        if v not in ("none", "int8", "binary"):
+            raise InvalidParameterValue(
+                f'invalid value for parameter "quantization": "{value}"',
+                hint="Valid values are none, int8 and binary.",
+            )
+        return v
+    if name == "rescore":
+        if v in ("on", "true", "yes", "1"):
+            return "on"
+        if v in ("off", "false", "no", "0"):
+            return "off"
+        raise InvalidParameterValue('parameter "rescore" requires a Boolean value')
+    if name == "oversampling":
+        try:
+            f = float(v)
+        except ValueError:
+            f = float("nan")
+        if not 1.0 <= f <= 1000.0:
+            raise InvalidParameterValue(
+                f'invalid value for parameter "oversampling": "{value}"',
+                detail="Valid values are between 1 and 1000.",
+            )
+        return repr(f)
+    if name == "storage":
+        raise FeatureNotSupported("storage = memmap|memory is not supported yet (vectors in RAM)")
+    raise InvalidParameterValue(f'unrecognized parameter "{name}"')
+
+
 _STRATEGIES = ("auto", "prefilter", "hnsw", "hnsw_postfilter", "exact")
 
 
@@ -120,7 +154,9 @@ def _validate(name: str, value: str) -> str:
                 hint="Available values: " + ", ".join(_STRATEGIES) + ".",
             )
         return v
-    if name in ("enable_indexscan", "enable_seqscan", "jit"):
+    if name == "vecgres.oversampling":
+        return str(table_option("oversampling", value))
+    if name in ("enable_indexscan", "enable_seqscan", "jit", "vecgres.rescore"):
         v = value.lower()
         if v in ("on", "true", "yes", "1"):
             return "on"
@@ -135,6 +171,7 @@ class Settings:
     values: dict[str, str] = field(default_factory=lambda: dict(DEFAULTS))
     _txn_saved: dict[str, str] | None = None
     changed_reported: list[str] = field(default_factory=list)
+    version: int = 0  # bumped by every change: keys the session's plan cache
 
     def get(self, name: str) -> str:
         key = canonical(name)
@@ -152,10 +189,12 @@ class Settings:
         if local and not in_txn:
             return  # SET LOCAL outside a transaction has no effect (Postgres warns)
         self.values[key] = new
+        self.version += 1
         if key in REPORTED:
             self.changed_reported.append(key)
 
     def reset_all(self) -> None:
+        self.version += 1
         for k, v in DEFAULTS.items():
             if k not in READ_ONLY and self.values.get(k) != v:
                 self.values[k] = v
@@ -173,6 +212,7 @@ class Settings:
                 if self.values.get(k) != v and k in REPORTED:
                     self.changed_reported.append(k)
             self.values = self._txn_saved
+            self.version += 1
         self._txn_saved = None
 
     def take_reported(self) -> list[tuple[str, str]]:

@@ -735,9 +735,10 @@ def encode_data_rows(rows: Iterable[Sequence[bytes | None]]) -> bytes:
 
 
 def error_fields(err: BaseException) -> dict[str, str]:
-    """ErrorResponse/NoticeResponse fields for ``err``: S, V, C, M, then D, H, P if present.
+    """ErrorResponse/NoticeResponse fields for ``err``: S, V, C, M, then D, H, P, W if present.
 
-    A ``PgError`` supplies severity, SQLSTATE, message, detail, hint and position; any other
+    A ``PgError`` supplies severity, SQLSTATE, message, detail, hint, position and (an
+    optional ``context`` attribute, e.g. COPY's ``COPY t, line 3``) the W field; any other
     exception becomes an ``XX000`` internal error.  We do not localize, so S == V.  NUL
     characters (which the protocol cannot carry) are escaped as ``\\x00``.
     """
@@ -749,6 +750,9 @@ def error_fields(err: BaseException) -> dict[str, str]:
             fields["H"] = err.hint
         if err.position is not None:
             fields["P"] = str(err.position)
+        context = getattr(err, "context", None)
+        if context:
+            fields["W"] = str(context)
     else:
         text = str(err) or type(err).__name__
         fields = {"S": "ERROR", "V": "ERROR", "C": "XX000", "M": text}

@@ -299,6 +299,7 @@ class Connection:
     def _result_messages(
         self, r: Result, formats: list[int] | None, describe: bool, max_rows: int = 0
     ) -> Out:
+        self._apply_deallocate(r)
         out: Out = [self._notice(n) for n in r.notices]
         if r.copy_out is not None:
             return out + _copy_out_messages(r)
@@ -312,6 +313,12 @@ class Connection:
         else:
             out.append(m.EmptyQueryResponse().encode())
         return out
+
+    def _apply_deallocate(self, r: Result) -> None:
+        if r.deallocate == "ALL":
+            self.state.statements = {"": s for n, s in self.state.statements.items() if n == ""}
+        elif r.deallocate is not None:
+            self.state.statements.pop(r.deallocate, None)
 
     @staticmethod
     def _notice(n: PgError) -> bytes:
@@ -438,6 +445,8 @@ class Connection:
             raise InvalidCursorName(f'portal "{msg.portal}" does not exist')
         first = portal.result is None
         r = self._run_portal(portal)
+        if first:
+            self._apply_deallocate(r)
         out: Out = [self._notice(n) for n in r.notices] if first else []
         if r.copy_in is not None:
             if not first:  # a finished COPY's portal is replaced; this one failed
