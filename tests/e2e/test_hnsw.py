@@ -221,3 +221,46 @@ def test_index_errors(server, ix, sql, state):
             c.execute(sql)
         assert ei.value.diag.sqlstate == state
         assert c.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_tail_is_folded_into_the_graph(server):
+    """Rows appended after CREATE INDEX are scanned exactly, then added to the graph by the
+    background optimizer; answers stay correct throughout."""
+    import time
+
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((7000, 8)).astype(np.float32)
+
+    def insert(c, lo, hi):
+        vals = ", ".join(["(%s, %s)"] * (hi - lo))
+        params = []
+        for i in range(lo, hi):
+            params += [i, vec_text(data[i])]
+        c.execute(f"INSERT INTO tailt VALUES {vals}", params)
+
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS tailt")
+        c.execute("CREATE TABLE tailt (id int PRIMARY KEY, e vector(8))")
+        insert(c, 0, 1000)
+        c.execute("CREATE INDEX ON tailt USING hnsw (e vector_l2_ops)")
+        for lo in range(1000, 7000, 1000):
+            insert(c, lo, lo + 1000)
+        c.execute("SET vecgres.knn_strategy = 'hnsw'")
+        sql = "SELECT id FROM tailt ORDER BY e <-> %s LIMIT 1"
+
+        def tail_scanned() -> int:
+            plan = "\n".join(
+                r[0] for r in c.execute("EXPLAIN ANALYZE " + sql, (vec_text(data[6500]),))
+            )
+            m = re.search(r"tail_scanned=(\d+)", plan)
+            assert m, plan
+            return int(m.group(1))
+
+        assert tail_scanned() == 6000  # the first query sees the tail, starts the optimizer
+        assert c.execute(sql, (vec_text(data[6500]),)).fetchone() == (6500,)
+        deadline = time.monotonic() + 60
+        while tail_scanned() > 0:
+            assert time.monotonic() < deadline, "the tail was never folded into the graph"
+            time.sleep(0.05)
+        for i in (10, 3000, 6999):
+            assert c.execute(sql, (vec_text(data[i]),)).fetchone() == (i,)
