@@ -99,8 +99,13 @@ class ColumnDef:
 
 
 # CREATE TABLE ... WITH (...) / ALTER TABLE ... SET (...): name -> (parser, default)
-TABLE_OPTIONS = ("quantization", "rescore", "oversampling")
-TABLE_OPTION_DEFAULTS = {"quantization": "none", "rescore": "on", "oversampling": "2.0"}
+TABLE_OPTIONS = ("quantization", "rescore", "oversampling", "storage")
+TABLE_OPTION_DEFAULTS = {
+    "quantization": "none",
+    "rescore": "on",
+    "oversampling": "2.0",
+    "storage": "memmap",
+}
 
 
 # pgvector operator class -> our metric name (hnswlib space is derived from it)

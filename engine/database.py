@@ -206,7 +206,7 @@ class Database:
             "INSERT INTO __vg_tables VALUES (?, ?, ?)", [table.name, table.oid, table.to_json()]
         )
         for col in table.vector_columns():
-            self.store(col.store_id, col.typmod)  # type: ignore[arg-type]
+            self.store(col.store_id, col.typmod, table.options.get("storage"))  # type: ignore[arg-type]
         return True
 
     def drop_table(self, cur: duckdb.DuckDBPyConnection, name: str, if_exists: bool) -> bool:
@@ -224,12 +224,15 @@ class Database:
         return True
 
     # -- vectors --------------------------------------------------------------------------
-    def store(self, store_id: int, dim: int) -> VectorStore:
+    def store(self, store_id: int, dim: int, storage: str | None = None) -> VectorStore:
+        """The store (opened on first use; `storage` reopens it in that mode if it differs)."""
         with self._lock:
             st = self._stores.get(store_id)
-            if st is None:
+            if st is None or (storage is not None and st.storage != storage and st.path):
+                if st is not None:
+                    st.close()
                 path = self.path / "vectors" / f"{store_id}.f32" if self.path else None
-                st = VectorStore(path, dim)
+                st = VectorStore(path, dim, storage or "memmap")
                 self._stores[store_id] = st
             return st
 
@@ -243,8 +246,13 @@ class Database:
     def _drop_orphan_stores(self) -> None:
         catalog = self.load_catalog(self._duck)
         live = {c.store_id: c.typmod for t in catalog.values() for c in t.vector_columns()}
+        storage = {
+            c.store_id: t.options.get("storage", "memmap")
+            for t in catalog.values()
+            for c in t.vector_columns()
+        }
         for sid, dim in live.items():
-            self.store(sid, dim)  # type: ignore[arg-type]
+            self.store(sid, dim, storage[sid])  # type: ignore[arg-type]
         if self.path is not None:
             for f in (self.path / "vectors").glob("*.f32"):
                 if f.stem.isdigit() and int(f.stem) not in live:

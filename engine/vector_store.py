@@ -1,14 +1,16 @@
 """Append-only float32 vector files: the slot space behind a table's vector column.
 
 Owns: one file per vector column (`vectors/<store_id>.f32`, raw little-endian float32 rows of
-`dim` values), an in-RAM copy that grows by doubling, and appends under a lock.  A slot is a
-row number in the file; it is never reused or rewritten, so the transactional pointer to it
-(held in the table's DuckDB row) decides visibility, and a rolled back or crashed append only
-leaves an unreferenced slot behind.  `sync()` fsyncs appended rows; the session calls it
-before DuckDB commits the rows that point at them.
+`dim` values), read either through `numpy.memmap` (`storage = 'memmap'`, the default for a
+store on disk: opening reads no vector data, the page cache holds what queries touch) or
+from an in-RAM copy that grows by doubling (`storage = 'memory'`, and every in-memory
+database); appends under a lock; and the store's quantized copies.  A slot is a row number
+in the file; it is never reused or rewritten, so the transactional pointer to it (held in
+the table's DuckDB row) decides visibility, and a rolled back or crashed append only leaves
+an unreferenced slot behind.  `sync()` fsyncs appended rows; the session calls it before
+DuckDB commits the rows that point at them.
 
-Must not: know about SQL, tables or transactions.  Issue 3 replaces this with segments
-(memmap originals, quantized copies); the `append/take/view` seam stays.
+Must not: know about SQL, tables or transactions.
 """
 
 from __future__ import annotations
@@ -21,30 +23,39 @@ import numpy as np
 
 from engine.quantization import QuantizedCopy
 
+STORAGE_MODES = ("memmap", "memory")
+
 
 class VectorStore:
     """Vectors of one column: `append` returns slots, `take` gathers rows by slot."""
 
-    def __init__(self, path: Path | None, dim: int) -> None:
+    def __init__(self, path: Path | None, dim: int, storage: str = "memmap") -> None:
         self.path = path
         self.dim = dim
+        self.storage = "memory" if path is None else storage
         self._lock = threading.Lock()
         self._dirty = False
         self._count = 0
+        self._quantized: dict[str, QuantizedCopy] = {}
+        self._map: np.ndarray = np.empty((0, dim), dtype=np.float32)
         row_bytes = 4 * dim
-        data = np.empty((0, dim), dtype=np.float32)
         if path is not None and path.exists():
             size = path.stat().st_size
             whole = size - size % row_bytes
             if whole != size:  # a torn append from a crash: no committed row points there
                 with open(path, "r+b") as f:
                     f.truncate(whole)
-            data = np.fromfile(path, dtype="<f4").reshape(-1, dim)
-        self._buf = np.empty((max(1024, 2 * len(data)), dim), dtype=np.float32)
-        self._buf[: len(data)] = data
-        self._count = len(data)
+            self._count = whole // row_bytes
+        self._buf = np.empty((0, dim), dtype=np.float32)
+        if self.storage == "memory":
+            data = (
+                np.fromfile(path, dtype="<f4").reshape(-1, dim)
+                if path is not None and self._count
+                else np.empty((0, dim), dtype=np.float32)
+            )
+            self._buf = np.empty((max(1024, 2 * len(data)), dim), dtype=np.float32)
+            self._buf[: len(data)] = data
         self._file = open(path, "ab") if path is not None else None  # noqa: SIM115
-        self._quantized: dict[str, QuantizedCopy] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -55,14 +66,17 @@ class VectorStore:
         n = len(vectors)
         with self._lock:
             start = self._count
-            if start + n > len(self._buf):
-                cap = max(2 * len(self._buf), start + n)
-                grown = np.empty((cap, self.dim), dtype=np.float32)
-                grown[:start] = self._buf[:start]
-                self._buf = grown
-            self._buf[start : start + n] = vectors
+            if self.storage == "memory":
+                if start + n > len(self._buf):
+                    cap = max(2 * len(self._buf), start + n)
+                    grown = np.empty((cap, self.dim), dtype=np.float32)
+                    grown[:start] = self._buf[:start]
+                    self._buf = grown
+                self._buf[start : start + n] = vectors
             if self._file is not None:
                 self._file.write(vectors.astype("<f4", copy=False).tobytes())
+                if self.storage == "memmap":
+                    self._file.flush()  # the next mapping must see these rows
                 self._dirty = True
             self._count = start + n
         return np.arange(start, start + n, dtype=np.int64)
@@ -76,12 +90,28 @@ class VectorStore:
                 self._dirty = False
 
     def view(self) -> np.ndarray:
-        """All rows appended so far (a view; do not write into it)."""
-        return self._buf[: self._count]
+        """All rows appended so far (read-only; a memmap in `memmap` storage)."""
+        if self.storage == "memory":
+            return self._buf[: self._count]
+        with self._lock:
+            if len(self._map) != self._count:
+                assert self.path is not None
+                if self._count == 0:
+                    self._map = np.empty((0, self.dim), dtype=np.float32)
+                else:
+                    self._map = np.memmap(
+                        self.path, dtype="<f4", mode="r", shape=(self._count, self.dim)
+                    )
+            return self._map
 
     def take(self, slots: np.ndarray) -> np.ndarray:
         """Rows at `slots` ([len(slots), dim] float32, a copy)."""
-        return self._buf[: self._count][np.asarray(slots, dtype=np.int64)]
+        return np.asarray(self.view()[np.asarray(slots, dtype=np.int64)])
+
+    def resident_bytes(self) -> int:
+        """Bytes this store keeps in process memory (maps excluded), quantized copies included."""
+        own = self._buf.nbytes if self.storage == "memory" else 0
+        return own + sum(q.nbytes() for q in self._quantized.values())
 
     def quantized(self, mode: str) -> QuantizedCopy:
         """The store's `mode` ("int8" | "binary") copy, brought up to date with appends."""
@@ -90,8 +120,7 @@ class VectorStore:
             if qc is None:
                 qc = QuantizedCopy(mode, self.dim)
                 self._quantized[mode] = qc
-            rows = self._buf[: self._count]
-        qc.extend(rows)
+        qc.extend(self.view())
         return qc
 
     def close(self) -> None:

@@ -767,6 +767,8 @@ class Session:
                 key = eq.this.name.lower()
                 table.options[key] = table_option(key, _setting_value(eq.expression) or "")
         self.db.save_table(self.cur, table)
+        for col in table.vector_columns():
+            self.db.store(col.store_id, col.dim, table.options.get("storage", "memmap"))  # type: ignore[arg-type]
         self._txn_ddl = True
         return Result(tag="ALTER TABLE")
 
@@ -831,7 +833,7 @@ class Session:
         if head == "DEALLOCATE":
             names = [w for w in rest.split() if w.upper() != "PREPARE"]
             if len(names) != 1:
-                raise SyntaxError_("syntax error at or near \"DEALLOCATE\"")
+                raise SyntaxError_('syntax error at or near "DEALLOCATE"')
             target = "ALL" if names[0].upper() == "ALL" else names[0].strip('"')
             tag = "DEALLOCATE ALL" if target == "ALL" else "DEALLOCATE"
             return Result(tag=tag, deallocate=target)

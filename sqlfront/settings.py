@@ -122,7 +122,12 @@ def table_option(name: str, value: str) -> str:
             )
         return repr(f)
     if name == "storage":
-        raise FeatureNotSupported("storage = memmap|memory is not supported yet (vectors in RAM)")
+        if v not in ("memmap", "memory"):
+            raise InvalidParameterValue(
+                f'invalid value for parameter "storage": "{value}"',
+                hint="Valid values are memmap and memory.",
+            )
+        return v
     raise InvalidParameterValue(f'unrecognized parameter "{name}"')
 
 

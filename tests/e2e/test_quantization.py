@@ -73,3 +73,35 @@ def test_bad_options(server, qt, sql):
         with pytest.raises(psycopg.errors.InvalidParameterValue):
             c.execute(sql)
         assert c.execute("SELECT count(*) FROM cq").fetchone() == (len(qt.base),)
+
+
+def test_storage_modes_give_the_same_answers(tmp_path, corpus10k):
+    from tests.conftest import start_server
+
+    srv = start_server(tmp_path / "d")
+    q = vec_text(corpus10k.queries[5])
+    sql = "SELECT id FROM s ORDER BY embedding <=> %s LIMIT 10"
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            c.execute(
+                "CREATE TABLE s (id int PRIMARY KEY, embedding vector(384)) "
+                "WITH (storage = 'memory')"
+            )
+            vals = ", ".join(["(%s, %s)"] * 500)
+            params = []
+            for i in range(500):
+                params += [i, vec_text(corpus10k.base[i])]
+            c.execute(f"INSERT INTO s VALUES {vals}", params)
+            in_ram = c.execute(sql, (q,)).fetchall()
+            c.execute("ALTER TABLE s SET (storage = 'memmap')")
+            assert c.execute(sql, (q,)).fetchall() == in_ram
+            with pytest.raises(psycopg.errors.InvalidParameterValue):
+                c.execute("ALTER TABLE s SET (storage = 'tape')")
+    finally:
+        srv.stop()
+    srv = start_server(tmp_path / "d")  # reopened memory-mapped: nothing read up front
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            assert c.execute(sql, (q,)).fetchall() == in_ram
+    finally:
+        srv.stop()
