@@ -316,7 +316,8 @@ class Connection:
 
     def _apply_deallocate(self, r: Result) -> None:
         if r.deallocate == "ALL":
-            self.state.statements = {"": s for n, s in self.state.statements.items() if n == ""}
+            unnamed = self.state.statements.get("")
+            self.state.statements = {} if unnamed is None else {"": unnamed}
         elif r.deallocate is not None:
             self.state.statements.pop(r.deallocate, None)
 
