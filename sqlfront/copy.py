@@ -10,13 +10,16 @@ Owns:
     sends) are read; `copy_options` checks them with Postgres 15's rules and messages;
   * `CopyIn`: ``COPY t [(cols)] FROM STDIN`` data in Postgres's text, csv and binary formats
     (`feed` bytes as CopyData arrives, `finish` on CopyDone, `fail` on CopyFail).  Data is
-    parsed in chunks of about `CHUNK_BYTES`, in bulk: text/csv lines are split with str methods
-    and converted column by column (integers and vectors with numpy); binary tuples are located
-    by a scan that reads only the length words of variable-width fields (the fixed-width ones
-    are then checked with numpy, falling back to reading every length word when a check
-    fails), and fixed-width values are gathered with numpy.  Each chunk's vectors go to the
-    column's `VectorStore` in one `append`, and its rows to DuckDB in one ``INSERT ... SELECT``
-    from registered numpy arrays, in the session's transaction;
+    handed in blocks of about `CHUNK_BYTES` to a `_Pipeline` of three threads, so that the
+    connection keeps reading meanwhile: (1) parse, in bulk: text/csv lines are split with str
+    methods and converted column by column (integers with numpy); binary tuples are located by
+    a scan that reads only the length words of variable-width fields (the fixed-width ones are
+    then checked with numpy, falling back to reading every length word when a check fails),
+    and their values gathered with numpy or a few slices per row; parsed blocks are merged
+    into batches of `LOAD_ROWS`; (2) text-format vectors are parsed by DuckDB (`_FloatParser`,
+    no GIL); (3) load: each batch's vectors go to the column's `VectorStore` in one `append`,
+    its rows to DuckDB in one ``INSERT ... SELECT`` from registered numpy arrays, in the
+    session's transaction.  Errors come out in row order, with Postgres's texts;
   * `copy_to`: ``COPY t [(cols)] | (query) TO STDOUT`` -> a `Result` carrying `CopyOut` (one
     CopyData payload per row, as Postgres sends them);
   * Postgres's error texts and SQLSTATEs for bad data (22P04 bad copy file format, 22P02 and
@@ -98,7 +101,7 @@ class CopyOptions:
     force_null: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)  # identity hash: sqlglot may hash the node that holds it
 class CopySpec:
     """What a COPY statement asks for, as written (options not yet checked)."""
 
@@ -124,9 +127,12 @@ class CopyStatement(exp.Expression):
         return self.args["spec"]
 
 
+_COPY_WORD = re.compile("copy", re.IGNORECASE)
+
+
 def is_copy(sql: str) -> bool:
     """Whether any statement of `sql` is a COPY (a cheap test first, the splitter after)."""
-    if "copy" not in sql.lower():
+    if _COPY_WORD.search(sql) is None:
         return False
     return any(leading_words(s.text, 1) == ["COPY"] for s in split_statements(sql))
 
@@ -180,7 +186,7 @@ def _e_string(body: str) -> str:
 
 @dataclass
 class _Tok:
-    kind: str  # word (lower-cased) | ident | str | num | op | query
+    kind: str  # word (lower-cased) | ident | str | num | op | dollar
     value: str
     pos: int  # 0-based offset in the statement text
     text: str  # as written
@@ -770,7 +776,7 @@ def _ints_from_text(
     joined = "\n".join(present)  # type: ignore[arg-type]
     arr: np.ndarray
     if present and _INTS_RE.fullmatch(joined):
-        arr = np.array(joined.split("\n"), dtype=np.int64) if present else np.empty(0, np.int64)
+        arr = np.array(joined.split("\n"), dtype=np.int64)
         if bits < 64:
             lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
             bad = (arr < lo) | (arr > hi)
@@ -808,14 +814,17 @@ def _full_index(values: Sequence[object], k: int) -> int:
 class _FloatParser:
     """Parses plain pgvector literals in bulk with DuckDB (its own connection, no tables).
 
-    DuckDB's VARCHAR -> FLOAT cast rounds the decimal straight to float4 (fast_float, like
-    strtof) and runs without the GIL; the literals go in as they are (no copy on our side),
-    one list per literal.  Measured on the dev VM: ~25 us of CPU per 384-d literal, against
-    ~28 us for numpy's text reader (which holds the GIL) plus the copies it needs.  Checks:
+    ``string_split`` + DuckDB's VARCHAR -> FLOAT cast, which rounds the decimal straight to
+    float4 (fast_float, like strtof) and runs without the GIL; the literals go in as they are
+    (no copy on our side), one list per literal.  Measured on the dev VM: ~24 us of CPU per
+    384-d literal, against ~28 us for numpy's text reader (which holds the GIL) plus the copies
+    it needs.  (DuckDB's JSON reader parses them in ~14 us, but takes ``true``, ``"1"``,
+    trailing commas and NaN, and reads ``-0`` as +0: the guards cost what it saves.)  Checks:
     every literal is ``[...]`` with exactly `dim` elements, all finite; the cast refuses empty
-    elements, stray brackets and junk.  It also takes digit separators (``1_0``) and
-    ``+-1``, which pgvector refuses.  Whatever fails a check (also hex floats, which the cast
-    refuses) goes to the exact parser, which reports pgvector's error or agrees."""
+    elements, stray brackets and junk.  It also takes digit separators (``1_0``) and ``+-1``,
+    which pgvector refuses, so those are kept from it.  Whatever fails a check (also hex
+    floats, which the cast refuses) goes to the exact parser, which reports pgvector's error
+    or agrees."""
 
     def __init__(self, open_cursor: Callable[[], duckdb.DuckDBPyConnection]) -> None:
         self._open = open_cursor
@@ -844,17 +853,18 @@ class _FloatParser:
         lists = got["x"]
         if (np.fromiter(map(len, lists), dtype=np.int64, count=n) != dim).any():
             return None
-        f = np.concatenate(list(lists)).reshape(n, dim)
-        if not np.isfinite(f @ np.ones(dim, np.float32)).all() and not np.isfinite(f).all():
-            return None
-        return f
+        mat = np.concatenate(list(lists)).reshape(n, dim)
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum may overflow: then look
+            finite = np.isfinite(mat @ np.ones(dim, mat.dtype)).all() or np.isfinite(mat).all()
+        return mat if finite else None
 
 
+# (a subquery computing len(x) here doubled the CPU: lengths are checked with numpy)
 _FLOATS_SQL = """
 SELECT i, CAST(string_split(v[2:-2], ',') AS FLOAT[]) AS x,
   v[1] <> '[' OR v[-1] <> ']' OR contains(v, '_') OR contains(v, '+-') AS bad
 FROM __vg_floats
-"""  # a subquery computing len(x) here doubled the CPU: lengths are checked with numpy
+"""
 
 
 class _TextVectors:
@@ -1569,7 +1579,7 @@ def _vectors_from_objects(values: list[Any]) -> _Vecs:
 
 
 class _Loader:
-    """Appends a chunk's vectors to their stores and its rows to DuckDB, in the session's
+    """Appends a batch's vectors to their stores and its rows to DuckDB, in the session's
     transaction, with one ``INSERT ... SELECT`` from numpy arrays registered as a relation."""
 
     def __init__(self, session: Session, tdef: TableDef, cols: list[_Col]) -> None:
@@ -1636,8 +1646,8 @@ def _q(ident: str) -> str:
 
 
 QUEUE_CHUNKS = 16
-"""Blocks (or batches) that may wait for a pipeline stage before the stage before it blocks;
-`feed` blocking is the backpressure to the client."""
+"""Blocks that may wait for the parse stage before `feed` blocks (the backpressure to the
+client); between the later stages, where items are merged batches, at most 2 wait."""
 
 
 @dataclass
@@ -1686,7 +1696,7 @@ class _Pipeline:
     def __init__(self, stages: list[Callable[[Any], Any]]) -> None:
         self._stages = stages
         self._queues: list[queue.Queue[Any]] = [
-            queue.Queue(maxsize=QUEUE_CHUNKS) for _ in range(len(stages))
+            queue.Queue(maxsize=QUEUE_CHUNKS if k == 0 else 2) for k in range(len(stages))
         ]
         self._error: BaseException | None = None
         self._stopped = False

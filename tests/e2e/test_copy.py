@@ -202,6 +202,39 @@ def test_binary_write_row_and_rows(src):
             assert np.array_equal(g[7].to_numpy(), np.array(r[7], dtype=np.float32))
 
 
+def test_vector_spellings_match_insert(vt):
+    """COPY parses vector literals in bulk; every spelling must give the float4 bits that
+    INSERT (pgvector's per-literal parser) gives: exponents, signs, blanks, -0, long decimals,
+    values on a float4 rounding midpoint, subnormals."""
+    from decimal import Decimal
+
+    a = np.float32(1.5)
+    mid = Decimal(float(a)) + (Decimal(float(np.nextafter(a, np.float32(2)))) - Decimal(1.5)) / 2
+    lits = [
+        "[1,2.5,-3e-2]",
+        "[ 1 , +2.5,-.03 ]",
+        " [1e0,25E-1,-3.0e-02] ",
+        "[-0,0,-0.0]",
+        f"[{mid},{mid + Decimal('1e-30')},{mid - Decimal('1e-30')}]",
+        "[1.401298464324817e-45,1e-40,1.1754942e-38]",
+        "[0.1234567890123456789012345678,123456789012345678901234567890,3.4028234e38]",
+        "[1.5,0x1p-2,1]",
+    ]
+    vt.execute("DROP TABLE IF EXISTS copy_sp")
+    vt.execute("CREATE TABLE copy_sp (id int, e vector(3))")
+    fallback = {2, 7}  # blanks around the brackets, a hex float: the exact parser's job
+    for batch in ([i for i in range(len(lits)) if i not in fallback], sorted(fallback)):
+        data = "".join(f"{i}\t{lits[i]}\n" for i in batch).encode()
+        assert _copy_in(vt, "COPY copy_sp FROM STDIN", data) == len(batch)
+    for i, t in enumerate(lits):
+        vt.execute("INSERT INTO copy_sp VALUES (%s, %s)", (100 + i, t))
+    rows = dict(vt.execute("SELECT id, e FROM copy_sp").fetchall())
+    for i in range(len(lits)):
+        got, want = rows[i].to_numpy(), rows[100 + i].to_numpy()
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), lits[i]
+    vt.execute("DROP TABLE copy_sp")
+
+
 def test_text_rows_and_read(src):
     with src.cursor().copy("COPY (SELECT id, body FROM copy_src ORDER BY id) TO STDOUT") as cp:
         rows = list(cp.rows())
