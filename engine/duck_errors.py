@@ -98,6 +98,7 @@ _PATTERNS: list[tuple[type, re.Pattern[str], str, str]] = [
 ]
 
 _DUP_KEY = re.compile(r'Duplicate key "(.+?)" violates (primary key|unique) constraint')
+_DUP_IN_STATEMENT = re.compile(r"PRIMARY KEY or UNIQUE constraint violat", re.I)
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: (\w+)\.(\w+)")
 
 _DUCK_TYPE_NAMES = {
@@ -152,6 +153,9 @@ def translate(exc: Exception, table: str | None = None) -> PgError:
                 f'duplicate key value violates unique constraint "{cname}"',
                 detail=f"Key ({cols})=({vals}) already exists.",
             )
+        if _DUP_IN_STATEMENT.search(msg):
+            cname = f"{table}_pkey" if table else "unique"
+            return pg_error("23505", f'duplicate key value violates unique constraint "{cname}"')
         m = _NOT_NULL.search(msg)
         if m:
             return pg_error(

@@ -439,9 +439,25 @@ def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None
     return res
 
 
+def check_vector_casts(ctx: BindContext, tree: exp.Expression) -> None:
+    """`col::vector` is the column itself; other casts of a vector column are not supported
+    yet (the column is a slot pointer inside DuckDB, so the cast would be meaningless)."""
+    for cast in list(tree.find_all(exp.Cast)):
+        inner = cast.this
+        if not isinstance(inner, exp.Column) or resolve_vector_column(ctx, inner) is None:
+            continue
+        if _is_vector_type(cast.to):
+            cast.replace(inner)
+        else:
+            raise FeatureNotSupported(
+                f"cast of vector column {inner.name} to {cast.to.sql()} is not supported yet"
+            )
+
+
 def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
     """Plan a query (SELECT, set operation, VALUES) for execution."""
     resolve_tables(ctx, tree)
+    check_vector_casts(ctx, tree)
     if top:
         name_outputs(tree)
     fallback_tree = tree.copy()
