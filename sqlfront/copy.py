@@ -561,32 +561,7 @@ def _str_option(name: str, value: object) -> str:
 # ============================================================================================
 # the target table and its columns
 
-_PG_TYPE_OIDS: dict[str, int] = {
-    "smallint": pt.INT2_OID,
-    "integer": pt.INT4_OID,
-    "bigint": pt.INT8_OID,
-    "serial": pt.INT4_OID,
-    "bigserial": pt.INT8_OID,
-    "smallserial": pt.INT2_OID,
-    "real": pt.FLOAT4_OID,
-    "double precision": pt.FLOAT8_OID,
-    "numeric": pt.NUMERIC_OID,
-    "text": pt.TEXT_OID,
-    "varchar": pt.VARCHAR_OID,
-    "char": pt.BPCHAR_OID,
-    "name": pt.NAME_OID,
-    "boolean": pt.BOOL_OID,
-    "jsonb": pt.JSONB_OID,
-    "json": pt.JSON_OID,
-    "bytea": pt.BYTEA_OID,
-    "date": pt.DATE_OID,
-    "timestamp": pt.TIMESTAMP_OID,
-    "timestamptz": pt.TIMESTAMPTZ_OID,
-    "time": pt.TIME_OID,
-    "interval": pt.INTERVAL_OID,
-    "uuid": pt.UUID_OID,
-    "vector": pt.VECTOR_OID,
-}
+_PG_TYPE_OIDS = pt.CATALOG_TYPE_OIDS
 
 _INT_OIDS = {pt.INT2_OID: 16, pt.INT4_OID: 32, pt.INT8_OID: 64}
 _TEXT_OIDS = frozenset({pt.TEXT_OID, pt.VARCHAR_OID, pt.BPCHAR_OID, pt.NAME_OID})

@@ -146,32 +146,7 @@ def derived_oid(table_oid: int, kind: str, attnum: int = 0) -> int:
 # ------------------------------------------------------------------------------ types
 
 # Our catalog's normalised type names (engine.catalog) -> pg_type OID.
-TYPE_OIDS: dict[str, int] = {
-    "smallint": pt.INT2_OID,
-    "integer": pt.INT4_OID,
-    "bigint": pt.INT8_OID,
-    "serial": pt.INT4_OID,
-    "bigserial": pt.INT8_OID,
-    "smallserial": pt.INT2_OID,
-    "real": pt.FLOAT4_OID,
-    "double precision": pt.FLOAT8_OID,
-    "numeric": pt.NUMERIC_OID,
-    "text": pt.TEXT_OID,
-    "varchar": pt.VARCHAR_OID,
-    "char": pt.BPCHAR_OID,
-    "name": pt.NAME_OID,
-    "boolean": pt.BOOL_OID,
-    "jsonb": pt.JSONB_OID,
-    "json": pt.JSON_OID,
-    "bytea": pt.BYTEA_OID,
-    "date": pt.DATE_OID,
-    "timestamp": pt.TIMESTAMP_OID,
-    "timestamptz": pt.TIMESTAMPTZ_OID,
-    "time": pt.TIME_OID,
-    "interval": pt.INTERVAL_OID,
-    "uuid": pt.UUID_OID,
-    "vector": pt.VECTOR_OID,
-}
+TYPE_OIDS = pt.CATALOG_TYPE_OIDS
 
 # format_type's spelling (SQL-standard names) where it differs from typname.
 _FORMAT_NAMES: dict[int, str] = {

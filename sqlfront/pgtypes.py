@@ -150,6 +150,35 @@ SPARSEVEC_OID = 16389
 SPARSEVEC_ARRAY_OID = 16390
 
 
+# Our catalog's normalised type names (engine.catalog) -> pg_type OID.
+CATALOG_TYPE_OIDS: dict[str, int] = {
+    "smallint": INT2_OID,
+    "integer": INT4_OID,
+    "bigint": INT8_OID,
+    "serial": INT4_OID,
+    "bigserial": INT8_OID,
+    "smallserial": INT2_OID,
+    "real": FLOAT4_OID,
+    "double precision": FLOAT8_OID,
+    "numeric": NUMERIC_OID,
+    "text": TEXT_OID,
+    "varchar": VARCHAR_OID,
+    "char": BPCHAR_OID,
+    "name": NAME_OID,
+    "boolean": BOOL_OID,
+    "jsonb": JSONB_OID,
+    "json": JSON_OID,
+    "bytea": BYTEA_OID,
+    "date": DATE_OID,
+    "timestamp": TIMESTAMP_OID,
+    "timestamptz": TIMESTAMPTZ_OID,
+    "time": TIME_OID,
+    "interval": INTERVAL_OID,
+    "uuid": UUID_OID,
+    "vector": VECTOR_OID,
+}
+
+
 @dataclass(frozen=True)
 class PgType:
     """One pg_type row: `typlen` -1 = varlena, -2 = cstring-like; `category` = typcategory."""
