@@ -8,6 +8,7 @@ Postgres's `$n`.  Vectors come back as float32 numpy arrays.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class Connection:
         self.close()
 
 
+@functools.lru_cache(maxsize=1024)
 def _to_dollar(sql: str) -> str:
     """psycopg-style `%s` placeholders → `$1..$n` (`%%` → `%`), outside quoted text."""
     out = []
