@@ -40,6 +40,7 @@ from sqlfront import binder, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
+from sqlfront.param_types import infer_param_oids
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
 from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
@@ -158,7 +159,7 @@ class Session:
         return results
 
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Prepared:
-        key = (sql, tuple(param_oids))
+        key = (sql, tuple(param_oids), self.db.catalog_version, self._txn_ddl)
         hit = self._prepared.get(key)
         if hit is not None:
             return hit
@@ -175,6 +176,8 @@ class Session:
         tree = trees[0] if trees else None
         n = max(parameter_numbers(tree), default=0) if tree is not None else 0
         oids = list(param_oids) + [0] * max(0, n - len(param_oids))
+        if tree is not None and n and not all(oids):
+            oids = infer_param_oids(tree, self.catalog, param_oids, n)
         return Prepared(sql, tree, oids)
 
     def execute_prepared(self, prep: Prepared, params: Sequence[object] = ()) -> Result:
