@@ -43,3 +43,33 @@ def test_kill_during_copy_keeps_acknowledged_rows_only(tmp_path):
             assert c2.execute("SELECT count(*) FROM k").fetchone() == (51,)
     finally:
         srv.stop()
+
+
+def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
+    srv = start_server(tmp_path / "d")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            c.execute("CREATE TABLE tt (id int PRIMARY KEY, e vector(4))")
+            for i in range(20):
+                c.execute("INSERT INTO tt VALUES (%s, %s)", (i, f"[{i},1,2,3]"))
+    finally:
+        srv.stop(signal.SIGKILL)
+    db = tmp_path / "d" / "postgres"
+    (vec_file,) = (db / "vectors").glob("*.f32")
+    with open(vec_file, "ab") as f:
+        f.write(b"\x01\x02\x03\x04\x05\x06")  # half a row: an append torn by the crash
+    wal = db / "scalars.duckdb.wal"
+    if wal.exists():
+        with open(wal, "ab") as f:
+            f.write(b"\x13\x37 torn record" * 4)  # a WAL record that never completed
+    srv = start_server(tmp_path / "d")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            assert c.execute("SELECT count(*) FROM tt").fetchone() == (20,)
+            assert c.execute("SELECT e FROM tt WHERE id = 19").fetchone() == ("[19,1,2,3]",)
+            c.execute("INSERT INTO tt VALUES (20, '[20,1,2,3]')")
+            top = c.execute("SELECT id FROM tt ORDER BY e <-> '[20,1,2,3]' LIMIT 1").fetchone()
+            assert top == (20,)
+    finally:
+        srv.stop()
+    assert vec_file.stat().st_size % 16 == 0  # the torn half row was cut
