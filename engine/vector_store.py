@@ -15,6 +15,7 @@ Must not: know about SQL, tables or transactions.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 from engine.quantization import QuantizedCopy
 
 STORAGE_MODES = ("memmap", "memory")
+log = logging.getLogger("vecgres")
 
 
 class VectorStore:
@@ -43,6 +45,11 @@ class VectorStore:
             size = path.stat().st_size
             whole = size - size % row_bytes
             if whole != size:  # a torn append from a crash: no committed row points there
+                log.warning(
+                    "vector file %s: cut a torn tail of %d bytes (a crash mid-append)",
+                    path,
+                    size - whole,
+                )
                 with open(path, "r+b") as f:
                     f.truncate(whole)
             self._count = whole // row_bytes

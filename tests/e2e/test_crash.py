@@ -72,4 +72,5 @@ def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
             assert top == (20,)
     finally:
         srv.stop()
+    assert any("cut a torn tail of 6 bytes" in line for line in srv.log)
     assert vec_file.stat().st_size % 16 == 0  # the torn half row was cut
