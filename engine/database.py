@@ -13,6 +13,7 @@ Must not: parse SQL or speak the protocol.  `path=None` is an in-memory database
 
 from __future__ import annotations
 
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class Database:
         for stmt in _BOOTSTRAP:
             self._duck.execute(stmt)
         self._lock = threading.Lock()
+        self.sessions = 0  # open sessions (DROP DATABASE refuses while any are)
         self._stores: dict[int, VectorStore] = {}
         self.catalog_version = 0
         # committed-write counter per table: keys the caches of live slots
@@ -291,6 +293,43 @@ class Cluster:
             db = Database(path, name)
             self._dbs[name] = db
             return db
+
+    def create_database(self, name: str) -> None:
+        from engine.errors import DuplicateDatabase
+
+        with self._lock:
+            path = self.data_dir / name if self.data_dir is not None else None
+            if name in self._dbs or (path is not None and (path / "scalars.duckdb").exists()):
+                raise DuplicateDatabase(f'database "{name}" already exists')
+        self.database(name, create=True)
+
+    def drop_database(self, name: str, if_exists: bool, current: str) -> bool:
+        """Drop a database nobody is connected to; False if it did not exist (IF EXISTS)."""
+        from engine.errors import InvalidCatalogName, ObjectInUse
+
+        if name == current:
+            raise ObjectInUse("cannot drop the currently open database")
+        with self._lock:
+            path = self.data_dir / name if self.data_dir is not None else None
+            db = self._dbs.get(name)
+            on_disk = path is not None and (path / "scalars.duckdb").exists()
+            if db is None and not on_disk:
+                if if_exists:
+                    return False
+                raise InvalidCatalogName(f'database "{name}" does not exist')
+            if db is not None and db.sessions > 0:
+                raise ObjectInUse(
+                    f'database "{name}" is being accessed by other users',
+                    detail=f"There are {db.sessions} other sessions using the database.",
+                )
+            if name == "postgres":
+                raise ObjectInUse('cannot drop database "postgres" (the default database)')
+            if db is not None:
+                db.close()
+                del self._dbs[name]
+            if path is not None and path.exists():
+                shutil.rmtree(path)
+            return True
 
     def close(self) -> None:
         with self._lock:

@@ -88,6 +88,14 @@ class InvalidCatalogName(PgError):
     sqlstate = "3D000"
 
 
+class ObjectInUse(PgError):
+    sqlstate = "55006"
+
+
+class DuplicateDatabase(PgError):
+    sqlstate = "42P04"
+
+
 class SerializationFailure(PgError):
     sqlstate = "40001"
 

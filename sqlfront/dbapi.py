@@ -33,7 +33,7 @@ class Connection:
     def __init__(self, cluster: Cluster, db, autocommit: bool = False, owns: bool = False):
         self._cluster = cluster
         self._owns = owns
-        self.session = Session(db)
+        self.session = Session(db, cluster=cluster)
         self.autocommit = autocommit
 
     def cursor(self) -> Cursor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ import numpy as np
 from sqlglot import exp
 
 from engine.catalog import SERIAL_TYPES, ColumnDef, TableDef, supported_type
-from engine.database import Database
+from engine.database import Cluster, Database
 from engine.duck_errors import translate
 from engine.errors import (
     FeatureNotSupported,
@@ -84,8 +85,12 @@ _ids = itertools.count(1)
 
 
 class Session:
-    def __init__(self, db: Database, user: str = "postgres") -> None:
+    def __init__(
+        self, db: Database, user: str = "postgres", cluster: Cluster | None = None
+    ) -> None:
         self.db = db
+        self.cluster = cluster
+        db.sessions += 1
         self.user = user
         self.pid = next(_ids)
         self.cur = db.cursor()
@@ -132,6 +137,7 @@ class Session:
         except duckdb.Error:
             pass
         self.cur.close()
+        self.db.sessions -= 1
 
     # --------------------------------------------------------------- entry points
     def execute(self, sql: str) -> list[Result]:
@@ -639,6 +645,11 @@ class Session:
         kind = (tree.args.get("kind") or "").upper()
         if kind == "TABLE":
             return self._create_table(tree, sql)
+        if kind == "DATABASE":
+            name = self._database_name(tree.this.name)
+            assert self.cluster is not None
+            self.cluster.create_database(name)
+            return Result(tag="CREATE DATABASE")
         if kind == "INDEX":
             notice, table = ddl_index.create_index(self.db, self.cur, self.catalog, tree)
             self._txn_ddl = True
@@ -647,6 +658,17 @@ class Session:
                 res.notices.append(PgError(notice, sqlstate="42P07"))
             return res
         raise FeatureNotSupported(f"CREATE {kind} is not supported")
+
+    def _database_name(self, name: str) -> str:
+        if self.in_block:
+            raise PgError(
+                "CREATE/DROP DATABASE cannot run inside a transaction block", sqlstate="25001"
+            )
+        if self.cluster is None:
+            raise FeatureNotSupported("CREATE/DROP DATABASE needs a server (not sqlfront.connect)")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+            raise FeatureNotSupported(f'database name "{name}": use letters, digits and _')
+        return name
 
     def _create_table(self, tree: exp.Create, sql: str) -> Result:
         schema = tree.this
@@ -727,6 +749,16 @@ class Session:
 
     def _drop(self, tree: exp.Drop, sql: str) -> Result:
         kind = (tree.args.get("kind") or "").upper()
+        if kind == "DATABASE":
+            t = (tree.args.get("tables") or [tree.this])[0]
+            name = self._database_name(t.name)
+            assert self.cluster is not None
+            res = Result(tag="DROP DATABASE")
+            if not self.cluster.drop_database(name, bool(tree.args.get("exists")), self.db.name):
+                res.notices.append(
+                    PgError(f'database "{name}" does not exist, skipping', sqlstate="00000")
+                )
+            return res
         if kind == "INDEX":
             res = Result(tag="DROP INDEX")
             for t in tree.args.get("tables") or [tree.this]:

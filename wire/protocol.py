@@ -100,7 +100,7 @@ class Connection:
         if (msg.protocol & 0xFFFF) > 0 or unrecognized:
             out.append(m.NegotiateProtocolVersion(m.PROTOCOL_3_0, unrecognized).encode())
         db = self.cluster.database(dbname)  # raises 3D000
-        self.session = Session(db, user)
+        self.session = Session(db, user, self.cluster)
         self.session.copy_enabled = True
         self.registry[self.session.pid] = (self.secret, self)
         out.append(m.AuthenticationOk().encode())
