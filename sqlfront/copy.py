@@ -253,6 +253,12 @@ class _Parser:
             raise self.error(t)
         return t.value
 
+    def paren_column_list(self) -> list[str]:
+        """`a, "B", c)` after an opening parenthesis: names (unquoted ones lower-cased)."""
+        cols = self.column_list()
+        self.expect_op(")")
+        return cols
+
     def expect_op(self, op: str) -> None:
         t = self.next()
         if t.kind != "op" or t.value != op:
@@ -301,16 +307,7 @@ class _Parser:
             spec.table, spec.table_quoted = first, quoted
             if self.is_op("("):
                 self.next()
-                cols = []
-                while True:
-                    c, q = self.name()
-                    cols.append(c if q else c.lower())
-                    if self.is_op(","):
-                        self.next()
-                        continue
-                    self.expect_op(")")
-                    break
-                spec.columns = cols
+                spec.columns = self.paren_column_list()
         direction = self.next()
         if direction.kind != "word" or direction.value not in ("from", "to"):
             raise self.error(direction)
@@ -365,16 +362,7 @@ class _Parser:
                 raise self.error(None)
             if nt.kind == "op" and nt.value == "(":
                 self.next()
-                cols = []
-                while True:
-                    c, q = self.name()
-                    cols.append(c if q else c.lower())
-                    if self.is_op(","):
-                        self.next()
-                        continue
-                    self.expect_op(")")
-                    break
-                value = cols
+                value = self.paren_column_list()
             elif nt.kind == "op" and nt.value == "*":
                 self.next()
                 value = ["*"]

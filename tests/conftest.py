@@ -132,28 +132,19 @@ class Corpus:
 
 
 def vec_text(v) -> str:  # noqa: ANN001
-    return "[" + ",".join(map(repr, v.tolist())) + "]"
+    from bench.common import vec_text as fmt
+
+    return fmt(v)
 
 
 @pytest.fixture(scope="session")
 def corpus10k() -> Corpus:
     """The first 10,000 rows of the shared corpus and 50 public queries, normalised."""
-    import gzip
-    import json
-
     import numpy as np
 
-    n = 10_000
-    base = np.load(CORPUS / "base.f16.npy")[:n].astype(np.float32)
-    base /= np.linalg.norm(base, axis=1, keepdims=True)
-    queries = np.load(CORPUS / "queries_public.f16.npy")[:50].astype(np.float32)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    meta = []
-    with gzip.open(CORPUS / "base.jsonl.gz", "rt") as f:
-        for i, line in enumerate(f):
-            if i >= n:
-                break
-            meta.append(json.loads(line))
+    from bench.common import load_arrays
+
+    base, queries, meta = load_arrays(10_000, 50)
     tenant = np.array([m["tenant_id"] for m in meta])
     category = np.array([m["category"] for m in meta])
     return Corpus(base, queries, tenant, category)
