@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--data-dir", default="./vecgres-data", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # sqlglot warns for every statement it keeps as a raw Command (CREATE EXTENSION, ...)
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     if args.command == "serve":
         run(args.data_dir.resolve(), args.host, args.port)
 
