@@ -50,6 +50,21 @@ _DUCK_TYPES: dict[str, str] = {
 SERIAL_TYPES = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
 
 
+def quote_ident(ident: str) -> str:
+    """A SQL identifier, double-quoted (for the DDL and queries we build for DuckDB)."""
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def slots_sql(table: str, column: str, store_id: int, where_sql: str | None = None) -> str:
+    """DuckDB query for the slots (column `s`) of the non-NULL vectors of `table.column` in
+    rows passing `where_sql`."""
+    q = quote_ident
+    sql = f"SELECT struct_extract({q(column)}, '{slot_field(store_id)}') AS s FROM {q(table)}"
+    if where_sql:
+        return f"{sql} WHERE ({where_sql}) AND {q(column)} IS NOT NULL"
+    return f"{sql} WHERE {q(column)} IS NOT NULL"
+
+
 def supported_type(pg_type: str) -> bool:
     return pg_type in _DUCK_TYPES or pg_type in VECTOR_TYPES
 

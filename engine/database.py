@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from engine.catalog import SERIAL_TYPES, IndexDef, TableDef, slot_field
+from engine.catalog import SERIAL_TYPES, IndexDef, TableDef, slot_field, slots_sql
+from engine.catalog import quote_ident as _q
 from engine.errors import DuplicateTable, UndefinedTable
 from engine.hnsw import HnswIndex
 from engine.vector_store import VectorStore
@@ -101,11 +102,8 @@ class Database:
             hit = self._live_cache.get(key)
             if hit is not None and hit[0] == version:
                 return hit[1]
-        sql = (
-            f"SELECT struct_extract({_q(column)}, '{slot_field(store_id)}') AS s "
-            f"FROM {_q(table)} WHERE {_q(column)} IS NOT NULL"
-        )
-        slots = np.sort(cur.execute(sql).fetchnumpy()["s"].astype(np.int64, copy=False))
+        res = cur.execute(slots_sql(table, column, store_id)).fetchnumpy()
+        slots = np.sort(res["s"].astype(np.int64, copy=False))
         if cacheable:
             self._live_cache[key] = (version, slots)
         return slots
@@ -264,10 +262,6 @@ class Database:
         for st in self._stores.values():
             st.close()
         self._duck.close()
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 class Cluster:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from engine.catalog import slot_field, store_id_of_duck_type
+from engine.catalog import slot_field, slots_sql, store_id_of_duck_type
 from engine.database import Database
 from engine.distance import distances, topk
 from engine.duck_errors import translate
@@ -38,21 +38,11 @@ class KnnStats:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def slot_expr(table_ref: str, column: str, store_id: int) -> str:
-    """DuckDB expression for the slot behind `table_ref.column` (quoted identifiers)."""
-    return f"struct_extract({table_ref}.{_q(column)}, '{slot_field(store_id)}')"
-
-
 def filtered_slots(
     cur: duckdb.DuckDBPyConnection, table: str, column: str, store_id: int, where_sql: str | None
 ) -> np.ndarray:
     """Slots of the non-NULL vectors in rows of `table` that pass `where_sql`."""
-    sql = f"SELECT {slot_expr(_q(table), column, store_id)} AS s FROM {_q(table)}"
-    sql += (
-        f" WHERE ({where_sql}) AND {_q(column)} IS NOT NULL"
-        if where_sql
-        else (f" WHERE {_q(column)} IS NOT NULL")
-    )
+    sql = slots_sql(table, column, store_id, where_sql)
     try:
         return cur.execute(sql).fetchnumpy()["s"].astype(np.int64, copy=False)
     except duckdb.Error as e:
@@ -128,7 +118,3 @@ def materialize_vectors(db: Database, description: list[tuple], rows: list[tuple
         for j, r in enumerate(idx):
             out[r][i] = vecs[j]
     return [tuple(r) for r in out]
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'

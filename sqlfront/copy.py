@@ -45,6 +45,7 @@ import numpy as np
 from sqlglot import exp
 
 from engine.catalog import ColumnDef, TableDef, slot_field
+from engine.catalog import quote_ident as _q
 from engine.duck_errors import translate
 from engine.errors import (
     BadCopyFileFormat,
@@ -1598,10 +1599,6 @@ class _Loader:
                 cur.unregister(self.rel)
             except duckdb.Error:  # the failed INSERT aborted the transaction: keep its error
                 pass
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 # ============================================================================================

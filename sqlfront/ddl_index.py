@@ -12,6 +12,7 @@ import duckdb
 from sqlglot import exp
 
 from engine.catalog import OPCLASS_METRIC, IndexDef, TableDef
+from engine.catalog import quote_ident as _q
 from engine.database import Database
 from engine.errors import (
     DuplicateTable,
@@ -23,10 +24,6 @@ from engine.errors import (
 )
 
 _VECTOR_METHODS = ("hnsw", "ivfflat")
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 def _all_index_names(catalog: dict[str, TableDef]) -> set[str]:

@@ -24,6 +24,7 @@ import numpy as np
 from sqlglot import exp
 
 from engine.catalog import SERIAL_TYPES, ColumnDef, TableDef, supported_type
+from engine.catalog import quote_ident as _q
 from engine.database import Cluster, Database
 from engine.duck_errors import translate
 from engine.errors import (
@@ -912,10 +913,6 @@ def _setting_value(node: exp.Expression) -> str | None:
     if isinstance(node, exp.Neg):
         return "-" + (_setting_value(node.this) or "")
     return node.sql(dialect="postgres").strip("'")
-
-
-def _q(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 __all__ = ["Column", "Prepared", "Result", "Session", "FLOAT8_OID"]

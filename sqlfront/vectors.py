@@ -702,9 +702,3 @@ def decode_sparsevec_binary(data: bytes, expected_dim: int | None = None) -> Spa
     if len(buf) > off + 4 * nnz:
         raise _extra_data()
     return SparseVectorValue(dim, indices, values)
-
-
-# --------------------------------------------------------------------------------------------
-# distances
-
-_CHUNK = 1024  # rows per block for the difference-based metrics (keeps temporaries in cache)

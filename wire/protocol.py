@@ -271,7 +271,6 @@ class Connection:
         except PgError as e:
             for r in getattr(e, "results", []):
                 out += self._result_messages(r, None, describe=True)
-            out += self._notices_of(e)
             out.append(m.ErrorResponse(m.error_fields(e)).encode())
         except Exception as e:  # noqa: BLE001
             out.append(m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode())
@@ -289,16 +288,11 @@ class Connection:
         out.append(m.ReadyForQuery(self.session.status).encode())
         return out
 
-    def _notices_of(self, e: PgError) -> Out:
-        return []
-
     def _parameter_status(self) -> Out:
         assert self.session is not None
         return [m.ParameterStatus(k, v).encode() for k, v in self.session.settings.take_reported()]
 
-    def _result_messages(
-        self, r: Result, formats: list[int] | None, describe: bool, max_rows: int = 0
-    ) -> Out:
+    def _result_messages(self, r: Result, formats: list[int] | None, describe: bool) -> Out:
         self._apply_deallocate(r)
         out: Out = [self._notice(n) for n in r.notices]
         if r.copy_out is not None:
