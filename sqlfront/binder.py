@@ -46,6 +46,9 @@ class BindContext:
     # for the plan cache: which $n fed constant vectors, and whether data was read to bind
     vector_params: set[int] = field(default_factory=set)
     read_data: bool = False
+    # analyze_distance results by node: the kNN node is looked at by several passes, and its
+    # operand may be a subquery ("more like this") that must run once
+    _analyzed: dict[int, tuple[exp.Expression, object]] = field(default_factory=dict)
     _rel_counter: int = 0
 
     def new_relation(self) -> str:
@@ -211,6 +214,15 @@ class _Distance:
 
 def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
     """Classify a distance node: column vs constant, or fold two constants into a number."""
+    hit = ctx._analyzed.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]  # type: ignore[return-value]
+    res = _analyze_distance(ctx, node)
+    ctx._analyzed[id(node)] = (node, res)
+    return res
+
+
+def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
     if node.metric not in ("l2", "cosine", "ip", "l1"):
         raise FeatureNotSupported(f"operator {node.op} on vector is not supported yet")
     sides = [node.this, node.expression]
