@@ -110,15 +110,23 @@ def fresh_server(tmp_path: Path) -> Iterator[ServerProc]:
 
 
 def run_psql(
-    server: ServerProc, *args: str, input: str | None = None
+    server: ServerProc,
+    *args: str,
+    input: str | None = None,
+    cwd: Path | None = None,
+    merge_stderr: bool = False,
 ) -> subprocess.CompletedProcess:
+    """psql -X against `server` as user postgres (stderr into stdout with `merge_stderr`,
+    as a person sees it in a terminal)."""
     env = dict(os.environ, PGCONNECT_TIMEOUT="10", PSQLRC="/dev/null", PGTZ="UTC")
     return subprocess.run(
         ["psql", "-X", "-h", server.host, "-p", str(server.port), "-U", "postgres", *args],
         input=input,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         text=True,
         env=env,
+        cwd=cwd,
         timeout=120,
     )
 

@@ -2,63 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
+
+from tests.conftest import run_psql
 
 HERE = Path(__file__).parent / "psql"
 
 
 def test_psql_script_matches_expected(server):
-    env = dict(os.environ, PSQLRC="/dev/null", PGTZ="UTC", PGCONNECT_TIMEOUT="10")
-    out = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-a",
-            "-h",
-            server.host,
-            "-p",
-            str(server.port),
-            "-U",
-            "postgres",
-            "-f",
-            "basic.sql",
-        ],
-        cwd=HERE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        timeout=120,
-    ).stdout
+    out = run_psql(server, "-a", "-f", "basic.sql", cwd=HERE, merge_stderr=True).stdout
     expected = (HERE / "basic.out").read_text()
     assert out == expected
 
 
 def test_psql_connects_and_reports_server(server):
-    env = dict(os.environ, PSQLRC="/dev/null", PGCONNECT_TIMEOUT="10")
-    res = subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-h",
-            server.host,
-            "-p",
-            str(server.port),
-            "-U",
-            "postgres",
-            "-tA",
-            "-c",
-            "SHOW server_version",
-            "-c",
-            "SELECT 1 + 1",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    res = run_psql(server, "-tA", "-c", "SHOW server_version", "-c", "SELECT 1 + 1")
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["15.8", "2"]
     assert "WARNING" not in res.stderr
