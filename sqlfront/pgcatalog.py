@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 
 import duckdb
 
@@ -39,7 +40,9 @@ from sqlfront.pgtypes import PgType
 
 SCHEMA = "__vg_pg"
 _lock = threading.Lock()
-_done: set[int] = set()
+# databases whose emulated catalog is built in this process (weak: a dropped database goes,
+# and a new one that happens to get the same id() is not taken for it)
+_done: weakref.WeakSet = weakref.WeakSet()
 
 # ------------------------------------------------------------------------------ OIDs
 
@@ -1394,10 +1397,10 @@ def _table_ddl(name: str) -> str:
     return f"CREATE OR REPLACE TABLE {SCHEMA}.{name} ({cols})"
 
 
-def ensure(cur: duckdb.DuckDBPyConnection, db_key: int) -> None:
+def ensure(cur: duckdb.DuckDBPyConnection, db: object) -> None:
     """Create or refresh the emulated catalog in this database (once per process)."""
     with _lock:
-        if db_key in _done:
+        if db in _done:
             return
         cur.execute("BEGIN")
         try:
@@ -1417,4 +1420,4 @@ def ensure(cur: duckdb.DuckDBPyConnection, db_key: int) -> None:
         except Exception:
             cur.execute("ROLLBACK")
             raise
-        _done.add(db_key)
+        _done.add(db)

@@ -110,7 +110,7 @@ class Session:
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
-        pgcatalog.ensure(self.cur, id(db))
+        pgcatalog.ensure(self.cur, db)
 
     # ------------------------------------------------------------------- state
     @property

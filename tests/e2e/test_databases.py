@@ -32,3 +32,15 @@ def test_create_connect_isolate_drop(server):
     with pytest.raises(psycopg.OperationalError) as ei:
         psycopg.connect(server.dsn(dbname="shop"))
     assert 'database "shop" does not exist' in str(ei.value)
+
+
+def test_recreated_database_has_its_catalog(server):
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        for _ in range(3):  # drop and create the same name: each new one gets pg_catalog
+            c.execute("DROP DATABASE IF EXISTS again")
+            c.execute("CREATE DATABASE again")
+            with psycopg.connect(server.dsn(dbname="again"), autocommit=True) as s:
+                assert s.execute(
+                    "SELECT typname FROM pg_type WHERE typname = 'vector'"
+                ).fetchone() == ("vector",)
+        c.execute("DROP DATABASE again")
