@@ -38,6 +38,8 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
         if knn.costs:
             costs = "  ".join(f"{s}={c:.1f}" for s, c in sorted(knn.costs.items()))
             lines.append(f"        Costs (us): {costs}")
+        if knn.reason:
+            lines.append(f"        Chosen: {knn.strategy} ({knn.reason})")
         if result is not None and result.knn_stats is not None:
             s = result.knn_stats
             lines.append(

@@ -67,6 +67,7 @@ def plan_knn(db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan) -> Pre
     scan.estimated_rows = len(matching)
     scan.estimated_cost = choice.cost
     scan.costs = choice.costs
+    scan.reason = choice.reason
     scan.ef = choice.ef
     scan.k_prime = choice.k_prime
     return PreparedKnn(store, live, matching, index, choice)

@@ -56,6 +56,7 @@ class KnnScan:
     estimated_rows: int | None = None
     estimated_cost: float | None = None
     costs: dict[str, float] = field(default_factory=dict)
+    reason: str = ""  # why the strategy was chosen
     ef: int = 0
     k_prime: int = 0
 

@@ -117,6 +117,7 @@ def test_operator_without_matching_index_is_exact(server, ix):
             ).fetchall()
         )
     assert "strategy=exact" in plan and "Index:" not in plan
+    assert "Chosen: exact (no HNSW index for this column and operator)" in plan
 
 
 def test_very_selective_filter_returns_all_matching_rows(server, ix):
