@@ -55,7 +55,7 @@ def main() -> None:
 
     ix = HnswIndex("cal", "cosine", base.shape[1], 16, 64, None)
     t0 = time.perf_counter()
-    ix.build(store, np.arange(len(base), dtype=np.int64))
+    ix.build(store)
     print(f"(index built in {time.perf_counter() - t0:.1f} s)")
     print("hnsw: ef -> us")
     efs, hus = [], []

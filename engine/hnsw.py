@@ -5,8 +5,9 @@ Owns: building an index from the live slots of a store (both cores), persisting 
 searching it (with an `ef`, optionally a label filter), and extending it with slots appended
 after the build (the "growing tail", scanned exactly until the optimizer thread adds it).
 
-An index covers slots `[0, covered)`; slots at or past `covered` are the tail.  Dead slots
-(old versions, deleted rows) stay in the graph and are dropped by the caller's live mask.
+An index covers every slot in `[0, covered)`; slots at or past `covered` are the tail.  Dead
+slots (old versions, deleted or rolled back rows) are in the graph too — a slot an in-flight
+transaction appended may still commit — and are dropped by the caller's live mask.
 hnswlib spaces: `l2` is squared L2, `ip` is 1 - dot, `cosine` is 1 - cos (it normalises on
 insert); callers rescore candidates exactly, so only the order matters here.
 
@@ -64,43 +65,53 @@ class HnswIndex:
         return self._covered
 
     # ------------------------------------------------------------------ build
-    def build(self, store: VectorStore, live_slots: np.ndarray) -> None:
-        """Build the graph over `live_slots` of `store` (everything appended so far)."""
+    def build(self, store: VectorStore) -> None:
+        """Build the graph over every slot of `store` appended so far.
+
+        Every slot, not only the rows visible to the caller: a slot appended by a transaction
+        still in flight may commit later, and a slot below `covered` is never scanned as tail.
+        Dead slots cost graph space and are dropped by the caller's live mask.
+        """
         t0 = time.perf_counter()
         covered = len(store)
         idx = hnswlib.Index(space=SPACE[self.metric], dim=self.dim)
         idx.init_index(
-            max_elements=max(16, len(live_slots)),
+            max_elements=max(16, covered),
             M=self.m,
             ef_construction=self.ef_construction,
             random_seed=100,
             allow_replace_deleted=False,
         )
-        if len(live_slots):
-            data = store.take(live_slots)
-            idx.add_items(data, live_slots, num_threads=BUILD_THREADS)
+        if covered:
+            idx.add_items(
+                store.view()[:covered],
+                np.arange(covered, dtype=np.int64),
+                num_threads=BUILD_THREADS,
+            )
         with self._lock:
             self._index = idx
             self._covered = covered
         self.build_seconds = time.perf_counter() - t0
         self.save()
 
-    def extend(self, store: VectorStore, live_tail: np.ndarray, new_covered: int) -> None:
-        """Add tail slots (appended after the build) to the graph."""
+    def extend(self, store: VectorStore) -> None:
+        """Add the slots appended since the graph was built or last extended (all of them,
+        for the reason given in `build`)."""
         idx = self._load()
+        start, upto = self._covered, len(store)
+        if upto <= start:
+            return
         with self._lock:
-            need = idx.get_current_count() + len(live_tail)
+            need = idx.get_current_count() + (upto - start)
             if need > idx.get_max_elements():
                 idx.resize_index(max(need, 2 * idx.get_max_elements()))
-        if len(live_tail):
-            idx.add_items(store.take(live_tail), live_tail, num_threads=BUILD_THREADS)
+        labels = np.arange(start, upto, dtype=np.int64)
+        idx.add_items(store.view()[start:upto], labels, num_threads=BUILD_THREADS)
         with self._lock:
-            self._covered = max(self._covered, new_covered)
+            self._covered = max(self._covered, upto)
         self.save()
 
-    def extend_in_background(
-        self, store: VectorStore, live_tail: Callable[[], tuple[np.ndarray, int]]
-    ) -> bool:
+    def extend_in_background(self, store: VectorStore) -> bool:
         """Start folding the tail into the graph unless that is already running."""
         with self._lock:
             if self._extending:
@@ -109,8 +120,7 @@ class HnswIndex:
 
         def work() -> None:
             try:
-                tail, upto = live_tail()
-                self.extend(store, tail, upto)
+                self.extend(store)
             finally:
                 with self._lock:
                     self._extending = False

@@ -112,14 +112,8 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     covered = index.covered
     in_index = matching[: np.searchsorted(matching, covered)]
     tail = matching[len(in_index) :]
-    if len(live) - np.searchsorted(live, covered) > TAIL_EXTEND_ROWS:
-        live_now = live
-
-        def live_tail() -> tuple[np.ndarray, int]:
-            upto = len(store)
-            return live_now[np.searchsorted(live_now, covered) :], upto
-
-        index.extend_in_background(store, live_tail)
+    if len(store) - covered > TAIL_EXTEND_ROWS:
+        index.extend_in_background(store)
     mask = None
     if scan.filter_sql:
         mask = np.zeros(len(store), dtype=bool)

@@ -84,9 +84,7 @@ def create_index(
         col = table.column(cols[0])
         assert col is not None and col.dim is not None and col.store_id is not None
         ixdef.oid = db.next_oid(cur)
-        store = db.store(col.store_id, col.dim)
-        live = db.live_slots(cur, table.name, col.name, col.store_id, cacheable=False)
-        db.hnsw(ixdef, col.dim).build(store, live)
+        db.hnsw(ixdef, col.dim).build(db.store(col.store_id, col.dim))
     elif method == "btree":
         if any(c is not None for c in opclasses):
             raise FeatureNotSupported("operator classes on btree indexes are not supported")
@@ -222,6 +220,4 @@ def reindex(
             continue
         col = table.column(ix.columns[0])
         assert col is not None and col.dim is not None and col.store_id is not None
-        store = db.store(col.store_id, col.dim)
-        live = db.live_slots(cur, table.name, col.name, col.store_id, cacheable=False)
-        db.hnsw(ix, col.dim).build(store, live)
+        db.hnsw(ix, col.dim).build(db.store(col.store_id, col.dim))

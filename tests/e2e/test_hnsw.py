@@ -265,3 +265,27 @@ def test_tail_is_folded_into_the_graph(server):
             time.sleep(0.05)
         for i in (10, 3000, 6999):
             assert c.execute(sql, (vec_text(data[i]),)).fetchone() == (i,)
+
+
+def test_row_committed_after_index_build_by_an_older_transaction_is_found(server):
+    """A vector appended by a transaction still open while CREATE INDEX builds the graph, and
+    committed afterwards, must still be found by HNSW searches."""
+    rng = np.random.default_rng(11)
+    data = rng.standard_normal((300, 8)).astype(np.float32)
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS race")
+        c.execute("CREATE TABLE race (id int PRIMARY KEY, e vector(8))")
+        vals = ", ".join(["(%s, %s)"] * 299)
+        params = []
+        for i in range(299):
+            params += [i, vec_text(data[i])]
+        c.execute(f"INSERT INTO race VALUES {vals}", params)
+        with psycopg.connect(server.dsn()) as writer:  # autocommit off: stays open
+            writer.execute("INSERT INTO race VALUES (299, %s)", (vec_text(data[299]),))
+            c.execute("CREATE INDEX ON race USING hnsw (e vector_l2_ops)")
+            writer.commit()
+        c.execute("SET vecgres.knn_strategy = 'hnsw'")
+        sql = "SELECT id FROM race ORDER BY e <-> %s LIMIT 1"
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN " + sql, (vec_text(data[299]),)))
+        assert "strategy=hnsw" in plan
+        assert c.execute(sql, (vec_text(data[299]),)).fetchone() == (299,)
