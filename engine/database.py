@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,8 @@ class Database:
         for stmt in _BOOTSTRAP:
             self._duck.execute(stmt)
         self._lock = threading.Lock()
-        self.sessions = 0  # open sessions (DROP DATABASE refuses while any are)
+        self.sessions = 0  # open sessions (DROP DATABASE waits for them to leave)
+        self._sessions_changed = threading.Condition(self._lock)
         self._stores: dict[int, VectorStore] = {}
         self.catalog_version = 0
         # committed-write counter per table: keys the caches of live slots
@@ -69,6 +71,21 @@ class Database:
         self._drop_orphan_stores()
 
     # -- sessions -------------------------------------------------------------------------
+    def enter_session(self) -> None:
+        with self._lock:
+            self.sessions += 1
+
+    def leave_session(self) -> None:
+        with self._lock:
+            self.sessions -= 1
+            self._sessions_changed.notify_all()
+
+    def wait_for_no_sessions(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for every session to leave; the number still open."""
+        with self._lock:
+            self._sessions_changed.wait_for(lambda: self.sessions == 0, timeout)
+            return self.sessions
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new DuckDB connection to this database: one per session (its own transaction)."""
         return self._duck.cursor()
@@ -264,6 +281,9 @@ class Database:
         self._duck.close()
 
 
+DROP_DATABASE_WAIT = 5.0  # seconds, as Postgres's CountOtherDBBackends
+
+
 class Cluster:
     """All databases under one data dir (`None`: in memory); `postgres` always exists."""
 
@@ -298,32 +318,42 @@ class Cluster:
         self.database(name, create=True)
 
     def drop_database(self, name: str, if_exists: bool, current: str) -> bool:
-        """Drop a database nobody is connected to; False if it did not exist (IF EXISTS)."""
+        """Drop a database nobody is connected to; False if it did not exist (IF EXISTS).
+
+        As in Postgres, sessions still open on it get up to five seconds to go away (a client
+        that has just disconnected may not have been noticed yet) before `55006`.
+        """
         from engine.errors import InvalidCatalogName, ObjectInUse
 
         if name == current:
             raise ObjectInUse("cannot drop the currently open database")
-        with self._lock:
-            path = self.data_dir / name if self.data_dir is not None else None
-            db = self._dbs.get(name)
-            on_disk = path is not None and (path / "scalars.duckdb").exists()
-            if db is None and not on_disk:
-                if if_exists:
-                    return False
-                raise InvalidCatalogName(f'database "{name}" does not exist')
-            if db is not None and db.sessions > 0:
+        if name == "postgres":
+            raise ObjectInUse('cannot drop database "postgres" (the default database)')
+        deadline = time.monotonic() + DROP_DATABASE_WAIT
+        while True:
+            with self._lock:
+                path = self.data_dir / name if self.data_dir is not None else None
+                db = self._dbs.get(name)
+                on_disk = path is not None and (path / "scalars.duckdb").exists()
+                if db is None and not on_disk:
+                    if if_exists:
+                        return False
+                    raise InvalidCatalogName(f'database "{name}" does not exist')
+                if db is None or db.sessions == 0:
+                    if db is not None:
+                        db.close()
+                        del self._dbs[name]
+                    if path is not None and path.exists():
+                        shutil.rmtree(path)
+                    return True
+            # wait outside the cluster lock, so other databases stay reachable meanwhile
+            left = deadline - time.monotonic()
+            still_open = db.wait_for_no_sessions(max(left, 0.0))
+            if still_open and left <= 0:
                 raise ObjectInUse(
                     f'database "{name}" is being accessed by other users',
-                    detail=f"There are {db.sessions} other sessions using the database.",
+                    detail=f"There are {still_open} other sessions using the database.",
                 )
-            if name == "postgres":
-                raise ObjectInUse('cannot drop database "postgres" (the default database)')
-            if db is not None:
-                db.close()
-                del self._dbs[name]
-            if path is not None and path.exists():
-                shutil.rmtree(path)
-            return True
 
     def close(self) -> None:
         with self._lock:

@@ -91,7 +91,7 @@ class Session:
     ) -> None:
         self.db = db
         self.cluster = cluster
-        db.sessions += 1
+        db.enter_session()
         self.user = user
         self.pid = next(_ids)
         self.cur = db.cursor()
@@ -138,7 +138,7 @@ class Session:
         except duckdb.Error:
             pass
         self.cur.close()
-        self.db.sessions -= 1
+        self.db.leave_session()
 
     # --------------------------------------------------------------- entry points
     def execute(self, sql: str) -> list[Result]:

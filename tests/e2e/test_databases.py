@@ -44,3 +44,30 @@ def test_recreated_database_has_its_catalog(server):
                     "SELECT typname FROM pg_type WHERE typname = 'vector'"
                 ).fetchone() == ("vector",)
         c.execute("DROP DATABASE again")
+
+
+def test_drop_waits_for_a_session_that_is_leaving(server):
+    """As in Postgres, DROP DATABASE gives open sessions a few seconds to go away."""
+    import threading
+
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        c.execute("CREATE DATABASE leaving")
+        s = psycopg.connect(server.dsn(dbname="leaving"), autocommit=True)
+        outcome: list[object] = []
+
+        def drop() -> None:
+            with psycopg.connect(server.dsn(), autocommit=True) as d:
+                try:
+                    d.execute("DROP DATABASE leaving")
+                    outcome.append("dropped")
+                except psycopg.Error as e:
+                    outcome.append(e)
+
+        t = threading.Thread(target=drop)
+        t.start()
+        s.close()
+        t.join(30)
+        assert outcome == ["dropped"]
+        assert c.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = 'leaving'"
+        ).fetchone() == (0,)
