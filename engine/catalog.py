@@ -114,12 +114,21 @@ class ColumnDef:
 
 
 # CREATE TABLE ... WITH (...) / ALTER TABLE ... SET (...): name -> (parser, default)
-TABLE_OPTIONS = ("quantization", "rescore", "oversampling", "storage")
+TABLE_OPTIONS = (
+    "quantization",
+    "rescore",
+    "oversampling",
+    "storage",
+    "segment_rows",
+    "autovacuum_enabled",
+)
 TABLE_OPTION_DEFAULTS = {
     "quantization": "none",
     "rescore": "on",
     "oversampling": "2.0",
     "storage": "memmap",
+    "segment_rows": "131072",
+    "autovacuum_enabled": "on",  # off: only VACUUM runs the optimizer on the table
 }
 
 

@@ -98,6 +98,7 @@ class Session:
         self.settings = Settings()
         self.settings.values["session_authorization"] = user
         self.in_block = False
+        self._writer = False  # holds the database's write gate (a write transaction is open)
         self.failed = False
         self._catalog: dict[str, TableDef] | None = None
         self._catalog_version = -1
@@ -133,10 +134,13 @@ class Session:
 
     def close(self) -> None:
         try:
-            if self.in_block:
+            if self.in_block or self._writer:
                 self.cur.execute("ROLLBACK")
         except duckdb.Error:
             pass
+        if self._writer:
+            self._writer = False
+            self.db.writer_exit()
         self.cur.close()
         self.db.leave_session()
 
@@ -284,6 +288,14 @@ class Session:
             return self._rollback()
         if isinstance(tree, CopyStatement) and tree.spec.is_from:
             return Result(tag="", copy_in=self.start_copy_in(tree))
+        if isinstance(tree, exp.Command) and str(tree.this).upper() == "VACUUM":
+            if self.failed:
+                raise InFailedTransaction(
+                    "current transaction is aborted, commands ignored until end of "
+                    "transaction block"
+                )
+            # outside any transaction, like Postgres: it waits for a moment with no write open
+            return self._vacuum(tree.text("expression").strip())
         return self._transactional(lambda: self._dispatch(tree, sql))
 
     def start_copy_in(self, tree: CopyStatement) -> CopyIn:
@@ -298,7 +310,7 @@ class Session:
             raise FeatureNotSupported("COPY FROM STDIN needs a client speaking the COPY protocol")
         own = not self.in_block
         if own:
-            self.cur.execute("BEGIN")
+            self._begin_writer()
             self.settings.begin()
         try:
             return CopyIn(self, tree, lambda err: self._end_copy(own, err))
@@ -342,7 +354,7 @@ class Session:
             except duckdb.Error as e:
                 raise translate(e) from e
         # autocommit: one DuckDB transaction per statement
-        self.cur.execute("BEGIN")
+        self._begin_writer()
         self.settings.begin()
         try:
             res = body()
@@ -361,10 +373,20 @@ class Session:
                 PgError("there is already a transaction in progress", sqlstate="25001")
             )
             return res
-        self.cur.execute("BEGIN")
+        self._begin_writer()
         self.settings.begin()
         self.in_block = True
         return res
+
+    def _begin_writer(self) -> None:
+        """BEGIN a DuckDB transaction that may write (the optimizer's gate counts it)."""
+        self.db.writer_enter()
+        try:
+            self.cur.execute("BEGIN")
+        except BaseException:
+            self.db.writer_exit()
+            raise
+        self._writer = True
 
     def _commit(self) -> Result:
         if not self.in_block:
@@ -410,6 +432,9 @@ class Session:
         self._end(committed=False)
 
     def _end(self, committed: bool) -> None:
+        if self._writer:
+            self._writer = False
+            self.db.writer_exit()
         if self._txn_ddl:
             self._catalog = None
         self._txn_ddl = False
@@ -804,9 +829,32 @@ class Session:
                 table.options[key] = table_option(key, _setting_value(eq.expression) or "")
         self.db.save_table(self.cur, table)
         for col in table.vector_columns():
-            self.db.store(col.store_id, col.dim, table.options.get("storage", "memmap"))  # type: ignore[arg-type]
+            self.db.store_for(table, col)  # reopens in the new storage / segment size
         self._txn_ddl = True
         return Result(tag="ALTER TABLE")
+
+    def _vacuum(self, rest: str) -> Result:
+        """VACUUM [FULL] [VERBOSE] [ANALYZE] [table]: run the segment optimizer now (quantize
+        and index sealed segments, merge small ones, drop dead vectors)."""
+        if self.in_block:
+            raise PgError("VACUUM cannot run inside a transaction block", sqlstate="25001")
+        words = rest.replace("(", " ").replace(")", " ").replace(",", " ").split()
+        opts = {"FULL", "VERBOSE", "ANALYZE", "ANALYSE", "FREEZE"}
+        verbose = any(w.upper() == "VERBOSE" for w in words)
+        names = [w.strip('"') for w in words if w.upper() not in opts]
+        only = None
+        if names:
+            only = names[-1].split(".")[-1]
+            if only not in self.catalog:
+                raise PgError(f'relation "{names[-1]}" does not exist', sqlstate="42P01")
+        report = self.db.optimizer.run_pass(compact=True, only=only)
+        res = Result(tag="VACUUM")
+        if verbose:
+            for line in report.lines or ["nothing to do"]:
+                note = PgError(line, sqlstate="00000")
+                note.severity = "INFO"
+                res.notices.append(note)
+        return res
 
     # ------------------------------------------------------------------ utility
     def _set(self, tree: exp.Set) -> Result:
@@ -873,7 +921,7 @@ class Session:
             target = "ALL" if names[0].upper() == "ALL" else names[0].strip('"')
             tag = "DEALLOCATE ALL" if target == "ALL" else "DEALLOCATE"
             return Result(tag=tag, deallocate=target)
-        if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
+        if head in ("ANALYZE", "CHECKPOINT"):
             return Result(tag=head)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
 

@@ -319,6 +319,8 @@ class Connection:
     def _notice(n: PgError) -> bytes:
         fields = m.error_fields(n)
         sev = "WARNING" if n.sqlstate in ("25001", "25P01") else "NOTICE"
+        if n.severity in ("INFO", "LOG", "DEBUG"):
+            sev = n.severity
         fields["S"] = sev
         fields["V"] = sev
         return m.NoticeResponse(fields).encode()
