@@ -1,9 +1,11 @@
 """The asyncio transport: the only code that touches sockets.
 
 Owns: listening, reading bytes into each connection's `FrontendDecoder`, answering
-SSLRequest/GSSENCRequest with 'N', routing CancelRequest to the target connection, running
-`Connection.handle` in a thread pool (so one slow query never stalls the event loop or other
-clients), writing replies, and closing only the offending connection on a protocol error.
+SSLRequest with 'S' and upgrading the connection to TLS when a certificate is configured ('N'
+otherwise; GSSENCRequest always 'N'), routing CancelRequest to the target connection, feeding
+the password exchange to `Connection.authenticate`, running `Connection.handle` in a thread
+pool (so one slow query never stalls the event loop or other clients), writing replies, and
+closing only the offending connection on a protocol error or a failed authentication.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import concurrent.futures
 import logging
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
 from engine.database import Cluster
-from engine.errors import PgError, ProtocolViolation
+from engine.errors import PgError, ProtocolViolation, pg_error
 from wire import messages as m
+from wire.auth import AuthConfig
 from wire.protocol import Connection
 
 log = logging.getLogger("vecgres")
@@ -27,10 +31,19 @@ _READ_SIZE = 1 << 20
 
 
 class Server:
-    def __init__(self, data_dir: Path | None, host: str = "127.0.0.1", port: int = 5433) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 5433,
+        auth: AuthConfig | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.cluster = Cluster(data_dir)
         self.host = host
         self.port = port
+        self.auth = auth if auth is not None else AuthConfig()
+        self.tls = tls
         self.registry: dict[int, tuple[bytes, Connection]] = {}
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(8, (os.cpu_count() or 2) * 4), thread_name_prefix="vecgres-q"
@@ -59,7 +72,7 @@ class Server:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         decoder = m.FrontendDecoder()
-        conn = Connection(self.cluster, self.registry)
+        conn = Connection(self.cluster, self.registry, self.auth)
         try:
             while not conn.closed:
                 data = await reader.read(_READ_SIZE)
@@ -79,8 +92,12 @@ class Server:
                             break
                         if msg is None:
                             break
-                        if not decoder.startup_done or isinstance(msg, m.StartupMessage):
-                            if await self._startup_phase(msg, conn, writer, loop) is False:
+                        if (
+                            not decoder.startup_done
+                            or isinstance(msg, m.StartupMessage)
+                            or conn.authenticating
+                        ):
+                            if not await self._startup_phase(msg, conn, decoder, writer, loop):
                                 return
                             continue
                         batch.append(msg)
@@ -90,14 +107,18 @@ class Server:
                             writer.write(b"".join(out))
                     if error is None:
                         break
-                    if getattr(error, "severity", "ERROR") == "FATAL" or not decoder.startup_done:
+                    if (
+                        getattr(error, "severity", "ERROR") == "FATAL"
+                        or not decoder.startup_done
+                        or conn.authenticating
+                    ):
                         error.severity = "FATAL"
                         writer.write(m.ErrorResponse(m.error_fields(error)).encode())
                         await writer.drain()
                         return
                     writer.write(b"".join(conn.handle_error(error)))
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             if conn.session is not None:
@@ -111,11 +132,47 @@ class Server:
         self,
         msg: object,
         conn: Connection,
+        decoder: m.FrontendDecoder,
         writer: asyncio.StreamWriter,
         loop: asyncio.AbstractEventLoop,
     ) -> bool:
-        if isinstance(msg, m.SSLRequest | m.GSSENCRequest):
+        """One message before the session exists; False when the connection must close."""
+        if isinstance(msg, m.SSLRequest):
+            if writer.get_extra_info("ssl_object") is not None:
+                # Postgres takes a second SSLRequest for an unknown protocol version
+                return await self._fatal(
+                    writer,
+                    pg_error(
+                        "0A000",
+                        "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0",
+                    ),
+                )
+            if self.tls is None:
+                writer.write(b"N")
+                return True
+            if decoder.buffered:  # plaintext pipelined behind the request (CVE-2021-23214)
+                return await self._fatal(
+                    writer, ProtocolViolation("received unencrypted data after SSL request")
+                )
+            writer.write(b"S")
+            await writer.drain()
+            try:
+                await writer.start_tls(self.tls)
+            except OSError as e:  # handshake failure, reset or timeout
+                log.info("TLS handshake failed: %s", e)
+                return False
+            return True
+        if isinstance(msg, m.GSSENCRequest):
             writer.write(b"N")
+            return True
+        if conn.authenticating:
+            if isinstance(msg, m.Terminate):
+                return False
+            try:
+                out = await loop.run_in_executor(self.pool, conn.authenticate, msg)
+            except PgError as e:
+                return await self._fatal(writer, e)
+            writer.write(b"".join(out))
             return True
         if isinstance(msg, m.CancelRequest):
             entry = self.registry.get(msg.pid)
@@ -126,20 +183,39 @@ class Server:
             try:
                 out = await loop.run_in_executor(self.pool, conn.startup, msg)
             except PgError as e:
-                e.severity = "FATAL"
-                writer.write(m.ErrorResponse(m.error_fields(e)).encode())
-                await writer.drain()
-                return False
+                return await self._fatal(writer, e)
             writer.write(b"".join(out))
             return True
         return False
 
+    @staticmethod
+    async def _fatal(writer: asyncio.StreamWriter, e: PgError) -> bool:
+        """Send ``e`` as a FATAL ErrorResponse; the caller closes the connection."""
+        e.severity = "FATAL"
+        writer.write(m.ErrorResponse(m.error_fields(e)).encode())
+        await writer.drain()
+        return False
 
-def run(data_dir: Path | None, host: str, port: int) -> None:
+
+def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server TLS context (TLS 1.2 at least, as Postgres's ssl_min_protocol_version)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def run(
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    auth: AuthConfig | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""
 
     async def main() -> None:
-        server = Server(data_dir, host, port)
+        server = Server(data_dir, host, port, auth, tls)
         h, p = await server.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
