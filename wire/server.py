@@ -159,7 +159,7 @@ class Server:
             try:
                 await writer.start_tls(self.tls)
             except OSError as e:  # handshake failure, reset or timeout
-                log.info("TLS handshake failed: %s", e)
+                log.info("TLS handshake failed: %r", e)
                 return False
             return True
         if isinstance(msg, m.GSSENCRequest):

@@ -46,12 +46,12 @@ class RawClient:
         self.sock.sendall(m.GSSENCRequest().encode())
         return self.sock.recv(1)
 
-    def start_tls(self, ctx: ssl.SSLContext | None = None) -> None:
+    def start_tls(self, ctx: ssl.SSLContext | None = None, hostname: str | None = None) -> None:
         if ctx is None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-        self.sock = ctx.wrap_socket(self.sock)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=hostname)
 
     def recv(self) -> object | None:
         """The next backend message, or None at EOF."""
