@@ -40,6 +40,7 @@ from engine.errors import (
     InvalidSqlStatementName,
     PgError,
     ProtocolViolation,
+    pg_error,
 )
 from sqlfront.copy import CopyIn, CopyStatement
 from sqlfront.pgtypes import binary_encoder, decode_param, text_encoder
@@ -163,9 +164,12 @@ class Connection:
         try:
             if not isinstance(msg, m.PasswordMessage):
                 code = _MESSAGE_TYPES.get(type(msg), ord("?"))
-                raise ProtocolViolation(f"expected password response, got message type {code}")
+                what = "password" if st.scram is None else "SASL"
+                raise ProtocolViolation(f"expected {what} response, got message type {code}")
             if st.scram is None:
                 password = m.parse_password(msg.data)
+                if not password:
+                    raise pg_error("28P01", "empty password returned by client")
                 if st.salt is not None:
                     check_md5_response(self.auth.users.get(st.user), st.user, st.salt, password)
                 else:

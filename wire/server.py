@@ -72,6 +72,7 @@ class Server:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         decoder = m.FrontendDecoder()
+        negotiated: set[type] = set()  # SSLRequest / GSSENCRequest already answered
         conn = Connection(self.cluster, self.registry, self.auth)
         try:
             while not conn.closed:
@@ -97,7 +98,9 @@ class Server:
                             or isinstance(msg, m.StartupMessage)
                             or conn.authenticating
                         ):
-                            if not await self._startup_phase(msg, conn, decoder, writer, loop):
+                            if not await self._startup_phase(
+                                msg, conn, decoder, negotiated, writer, loop
+                            ):
                                 return
                             continue
                         batch.append(msg)
@@ -133,20 +136,25 @@ class Server:
         msg: object,
         conn: Connection,
         decoder: m.FrontendDecoder,
+        negotiated: set[type],
         writer: asyncio.StreamWriter,
         loop: asyncio.AbstractEventLoop,
     ) -> bool:
-        """One message before the session exists; False when the connection must close."""
+        """One message before the session exists; False when the connection must close.
+        ``negotiated`` holds the encryption requests already answered on this connection."""
+        if isinstance(msg, m.SSLRequest | m.GSSENCRequest) and type(msg) in negotiated:
+            # as Postgres: a repeated request (or any after TLS is up) is taken for a startup
+            # packet of an unknown protocol version
+            minor = 5679 if isinstance(msg, m.SSLRequest) else 5680
+            return await self._fatal(
+                writer,
+                pg_error(
+                    "0A000",
+                    f"unsupported frontend protocol 1234.{minor}: server supports 3.0 to 3.0",
+                ),
+            )
         if isinstance(msg, m.SSLRequest):
-            if writer.get_extra_info("ssl_object") is not None:
-                # Postgres takes a second SSLRequest for an unknown protocol version
-                return await self._fatal(
-                    writer,
-                    pg_error(
-                        "0A000",
-                        "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0",
-                    ),
-                )
+            negotiated.add(m.SSLRequest)
             if self.tls is None:
                 writer.write(b"N")
                 return True
@@ -154,6 +162,7 @@ class Server:
                 return await self._fatal(
                     writer, ProtocolViolation("received unencrypted data after SSL request")
                 )
+            negotiated.add(m.GSSENCRequest)
             writer.write(b"S")
             await writer.drain()
             try:
@@ -163,6 +172,7 @@ class Server:
                 return False
             return True
         if isinstance(msg, m.GSSENCRequest):
+            negotiated.add(m.GSSENCRequest)
             writer.write(b"N")
             return True
         if conn.authenticating:

@@ -1,7 +1,7 @@
 """A minimal blocking Postgres client over a real socket, built on wire.messages, for tests that
 must see exact protocol messages (ErrorResponse fields, authentication requests, the SSLRequest
 answer byte) that libpq does not expose.  It answers cleartext, md5 and SCRAM-SHA-256 requests
-as libpq does."""
+as libpq does.  Also the users and password file shared by the auth and TLS tests."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import hmac
 import secrets
 import socket
 import ssl
+from pathlib import Path
 
+from tests.conftest import ServerProc
 from wire import messages as m
-from wire.auth import md5_hash, md5_response, salted_password
+from wire.auth import ScramSecret, md5_hash, md5_response, salted_password
 
 
 class RawClient:
@@ -142,3 +144,27 @@ class ScramClient:
 
 def _hmac(key: bytes, msg: bytes) -> bytes:
     return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+# alice: plain password; bob: SCRAM verifier; carol: md5 hash (as Postgres stores them)
+PASSWORDS = {"alice": "alice-pw", "bob": "bob:pw é", "carol": "carol-pw"}
+FAILED = 'password authentication failed for user "{}"'
+
+
+def password_file(path: Path) -> Path:
+    path.write_text(
+        "# vecgres password file\n"
+        f"alice:{PASSWORDS['alice']}\n"
+        f"bob:{ScramSecret.from_password(PASSWORDS['bob']).encode()}\n"
+        f"carol:{md5_hash(PASSWORDS['carol'], 'carol')}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def dsn(srv: ServerProc, user: str, password: str | None, dbname: str = "postgres", **kw) -> str:
+    parts = {"host": srv.host, "port": str(srv.port), "user": user, "dbname": dbname, **kw}
+    if password is not None:
+        parts["password"] = password
+    quoted = {k: v.replace("\\", "\\\\").replace("'", "\\'") for k, v in parts.items()}
+    return " ".join(f"{k}='{v}'" for k, v in quoted.items())

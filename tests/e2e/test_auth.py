@@ -14,24 +14,9 @@ import psycopg
 import pytest
 
 from tests.conftest import ROOT, ServerProc, start_server
-from tests.e2e.pgraw import RawClient
+from tests.e2e.pgraw import FAILED, PASSWORDS, RawClient, ScramClient, dsn, password_file
 from wire import messages as m
-from wire.auth import ScramSecret, md5_hash
-
-# alice: plain password; bob: SCRAM verifier; carol: md5 hash (as Postgres stores them)
-PASSWORDS = {"alice": "alice-pw", "bob": "bob:pw é", "carol": "carol-pw"}
-FAILED = 'password authentication failed for user "{}"'
-
-
-def password_file(path: Path) -> Path:
-    path.write_text(
-        "# vecgres password file\n"
-        f"alice:{PASSWORDS['alice']}\n"
-        f"bob:{ScramSecret.from_password(PASSWORDS['bob']).encode()}\n"
-        f"carol:{md5_hash(PASSWORDS['carol'], 'carol')}\n",
-        encoding="utf-8",
-    )
-    return path
+from wire.auth import ScramSecret
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +46,6 @@ EXPECTED = {
     # an md5 hash cannot serve SCRAM (Postgres fails the same way)
     "scram": {"alice": "scram-sha-256", "bob": "scram-sha-256", "carol": None},
 }
-
-
-def dsn(srv: ServerProc, user: str, password: str | None, dbname: str = "postgres", **kw) -> str:
-    parts = {"host": srv.host, "port": str(srv.port), "user": user, "dbname": dbname, **kw}
-    if password is not None:
-        parts["password"] = password
-    quoted = {k: v.replace("\\", "\\\\").replace("'", "\\'") for k, v in parts.items()}
-    return " ".join(f"{k}='{v}'" for k, v in quoted.items())
 
 
 def test_right_password_psycopg(auth_server):
@@ -189,6 +166,7 @@ def test_no_password_supplied_then_server_still_serves(auth_server):
 def test_unexpected_message_during_authentication(auth_server):
     if auth_server.method == "trust":
         return
+    what = "SASL" if auth_server.method == "scram" else "password"
     with RawClient(auth_server.host, auth_server.port) as c:
         c.startup("alice")
         assert not isinstance(c.recv(), m.ErrorResponse)
@@ -196,7 +174,22 @@ def test_unexpected_message_during_authentication(auth_server):
         err = c.recv()
         assert isinstance(err, m.ErrorResponse)
         assert err.fields["C"] == "08P01" and err.fields["S"] == "FATAL"
-        assert err.fields["M"] == "expected password response, got message type 81"
+        assert err.fields["M"] == f"expected {what} response, got message type 81"
+        assert c.recv_until_eof() == []
+
+
+def test_empty_password(auth_server):
+    """Postgres refuses an empty cleartext/md5 answer with its own 28P01 message."""
+    if auth_server.method not in ("password", "md5"):
+        return
+    with RawClient(auth_server.host, auth_server.port) as c:
+        c.startup("carol")
+        assert not isinstance(c.recv(), m.ErrorResponse)
+        c.send(m.PasswordMessage(m.build_password("")))
+        err = c.recv()
+        assert isinstance(err, m.ErrorResponse)
+        assert (err.fields["C"], err.fields["S"]) == ("28P01", "FATAL")
+        assert err.fields["M"] == "empty password returned by client"
         assert c.recv_until_eof() == []
 
 
@@ -212,8 +205,6 @@ def scram_server(pwfile: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def test_scram_without_initial_response(scram_server):
     """SASLInitialResponse with length -1: an empty SASLContinue asks for client-first."""
-    from tests.e2e.pgraw import ScramClient
-
     with RawClient(scram_server.host, scram_server.port) as c:
         c.startup("bob")
         assert isinstance(c.recv(), m.AuthenticationSASL)

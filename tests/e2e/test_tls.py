@@ -16,8 +16,7 @@ import psycopg
 import pytest
 
 from tests.conftest import ServerProc, start_server
-from tests.e2e.pgraw import RawClient
-from tests.e2e.test_auth import PASSWORDS, dsn, password_file
+from tests.e2e.pgraw import PASSWORDS, RawClient, dsn, password_file
 from wire import messages as m
 
 
@@ -146,6 +145,30 @@ def test_raw_ssl_request_answers(tls_server, plain_server):
         c.send(m.Query("SELECT 6"), m.Terminate())
         rows = [x for x in c.recv_until_eof() if isinstance(x, m.DataRow)]
         assert rows == [m.DataRow([b"6"])]
+
+
+def test_raw_repeated_encryption_requests(tls_server, plain_server):
+    """As Postgres: GSSENCRequest refused, then SSLRequest is still allowed; a request
+    repeated is taken for a startup packet of protocol 1234.5679 / 1234.5680."""
+    with RawClient(tls_server.host, tls_server.port) as c:
+        assert c.gssenc_request() == b"N"
+        assert c.ssl_request() == b"S"
+        c.start_tls()
+        c.send_raw(m.GSSENCRequest().encode())
+        err = c.recv()
+        assert isinstance(err, m.ErrorResponse)
+        assert err.fields["M"].startswith("unsupported frontend protocol 1234.5680")
+    with RawClient(plain_server.host, plain_server.port) as c:
+        assert c.ssl_request() == b"N"
+        assert c.gssenc_request() == b"N"
+        c.send_raw(m.SSLRequest().encode())
+        err = c.recv()
+        assert isinstance(err, m.ErrorResponse)
+        assert (err.fields["C"], err.fields["S"]) == ("0A000", "FATAL")
+        assert err.fields["M"] == (
+            "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.0"
+        )
+        assert c.recv_until_eof() == []
 
 
 def test_raw_plaintext_pipelined_after_ssl_request_is_refused(tls_server):
