@@ -1,5 +1,6 @@
 """Command line: `vecgres serve [--host] [--port] [--data-dir] [--auth] [--password-file]
-[--tls-cert --tls-key] [--config FILE]` and `vecgres scram-secret [USER]`.
+[--tls-cert --tls-key] [--authentication-timeout] [--config FILE]` and
+`vecgres scram-secret USER`.
 
 A config file (``--config``) holds the same settings as ``name = value`` lines, names being the
 long options without the leading dashes (``-`` or ``_``), e.g. ``auth = scram``; ``#`` starts a
@@ -40,11 +41,20 @@ TLS:
 
 config file:
   --config FILE reads `name = value` lines with the long option names (auth, password_file,
-  tls_cert, tls_key, host, port, data_dir); relative paths are relative to the file. Command
-  line options override it.
+  tls_cert, tls_key, authentication_timeout, host, port, data_dir); relative paths are
+  relative to the file. Command line options override it.
 """
 
-_CONFIG_KEYS = {"host", "port", "data_dir", "auth", "password_file", "tls_cert", "tls_key"}
+_CONFIG_KEYS = {
+    "host",
+    "port",
+    "data_dir",
+    "auth",
+    "password_file",
+    "tls_cert",
+    "tls_key",
+    "authentication_timeout",
+}
 _PATH_KEYS = {"data_dir", "password_file", "tls_cert", "tls_key"}
 
 
@@ -100,6 +110,13 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     serve.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate (chain)")
     serve.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
+    serve.add_argument(
+        "--authentication-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="drop a connection not authenticated in time (default: 60)",
+    )
     secret = sub.add_parser(
         "scram-secret",
         help="print a SCRAM-SHA-256 verifier for a password file",
@@ -132,7 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     # sqlglot warns for every statement it keeps as a raw Command (CREATE EXTENSION, ...)
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
-    run(Path(args.data_dir).resolve(), args.host, int(args.port), auth, tls)
+    timeout = float(args.authentication_timeout)
+    if not timeout > 0:
+        serve.error("--authentication-timeout must be positive")
+    run(Path(args.data_dir).resolve(), args.host, int(args.port), auth, tls, timeout)
 
 
 def _auth_config(serve: argparse.ArgumentParser, args: argparse.Namespace) -> AuthConfig:

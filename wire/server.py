@@ -38,12 +38,16 @@ class Server:
         port: int = 5433,
         auth: AuthConfig | None = None,
         tls: ssl.SSLContext | None = None,
+        authentication_timeout: float = 60.0,
     ) -> None:
         self.cluster = Cluster(data_dir)
         self.host = host
         self.port = port
         self.auth = auth if auth is not None else AuthConfig()
         self.tls = tls
+        # seconds from connect to the end of authentication, else the connection is dropped
+        # (Postgres's authentication_timeout, 1 min)
+        self.authentication_timeout = authentication_timeout
         self.registry: dict[int, tuple[bytes, Connection]] = {}
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(8, (os.cpu_count() or 2) * 4), thread_name_prefix="vecgres-q"
@@ -74,9 +78,19 @@ class Server:
         decoder = m.FrontendDecoder()
         negotiated: set[type] = set()  # SSLRequest / GSSENCRequest already answered
         conn = Connection(self.cluster, self.registry, self.auth)
+        deadline = loop.time() + self.authentication_timeout
         try:
             while not conn.closed:
-                data = await reader.read(_READ_SIZE)
+                if conn.session is None:  # startup and authentication: bounded in time
+                    try:
+                        data = await asyncio.wait_for(
+                            reader.read(_READ_SIZE), max(0.0, deadline - loop.time())
+                        )
+                    except TimeoutError:
+                        log.info("connection dropped: authentication timeout")
+                        break
+                else:
+                    data = await reader.read(_READ_SIZE)
                 if not data:
                     break
                 decoder.feed(data)
@@ -181,6 +195,9 @@ class Server:
             try:
                 out = await loop.run_in_executor(self.pool, conn.authenticate, msg)
             except PgError as e:
+                if e.sqlstate == "28P01":
+                    peer = writer.get_extra_info("peername")
+                    log.info("authentication failed from %s: %s", peer, e.message)
                 return await self._fatal(writer, e)
             writer.write(b"".join(out))
             return True
@@ -221,11 +238,12 @@ def run(
     port: int,
     auth: AuthConfig | None = None,
     tls: ssl.SSLContext | None = None,
+    authentication_timeout: float = 60.0,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""
 
     async def main() -> None:
-        server = Server(data_dir, host, port, auth, tls)
+        server = Server(data_dir, host, port, auth, tls, authentication_timeout)
         h, p = await server.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

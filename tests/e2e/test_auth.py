@@ -305,3 +305,32 @@ def test_scram_secret_command_output_logs_in(tmp_path):
             assert c.execute("SELECT current_user").fetchone() == ("dora",)
     finally:
         srv.stop()
+
+
+def test_authentication_timeout_drops_idle_connections(pwfile, tmp_path):
+    """A client that stalls in startup or in the password exchange is dropped (Postgres's
+    authentication_timeout); an authenticated session is not bound by it."""
+    srv = start_server(
+        tmp_path / "d",
+        extra_args=[
+            "--auth",
+            "password",
+            "--password-file",
+            str(pwfile),
+            "--authentication-timeout",
+            "1",
+        ],
+    )
+    try:
+        with psycopg.connect(dsn(srv, "alice", PASSWORDS["alice"]), autocommit=True) as c:
+            with RawClient(srv.host, srv.port) as idle, RawClient(srv.host, srv.port) as stalled:
+                stalled.startup("alice")
+                assert isinstance(stalled.recv(), m.AuthenticationCleartextPassword)
+                # both are closed by the server (recv returns at EOF; no client-side sleep)
+                assert stalled.recv_until_eof() == []
+                assert idle.recv_until_eof() == []
+            # the session opened before lives on past the timeout
+            assert c.execute("SELECT 11").fetchone() == (11,)
+    finally:
+        srv.stop()
+    assert "authentication timeout" in "".join(srv.log)
