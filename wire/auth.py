@@ -8,10 +8,12 @@ Owns:
     (``SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>``, base64 parts);
   * the checks: ``check_cleartext`` (AuthenticationCleartextPassword), ``check_md5_response``
     (AuthenticationMD5Password, 4-byte salt) and ``ScramServer``, the server side of a
-    SCRAM-SHA-256 exchange (RFC 5802 / RFC 7677) as Postgres runs it: no channel binding
-    (gs2 flag ``n`` or ``y``), the user name in the client-first message ignored (the startup
-    packet's user counts), no authzid, no extensions, passwords normalised by SASLprep
-    (RFC 4013) when that succeeds, else used raw, as Postgres's ``pg_saslprep`` does;
+    SCRAM-SHA-256 exchange (RFC 5802 / RFC 7677) as Postgres runs it: gs2 flag ``n`` or
+    ``y``, or over TLS SCRAM-SHA-256-PLUS with ``tls-server-end-point`` channel binding
+    (RFC 5929; ``tls_server_end_point`` hashes the certificate), the user name in the
+    client-first message ignored (the startup packet's user counts), no authzid, no
+    extensions, passwords normalised by SASLprep (RFC 4013) when that succeeds, else used raw,
+    as Postgres's ``pg_saslprep`` does;
   * mock secrets, so an unknown user (or one whose secret cannot serve the method) goes
     through the same exchange as a known one and fails only at the end.
 
@@ -43,6 +45,7 @@ from pathlib import Path
 from engine.errors import PgError, pg_error
 
 SCRAM_SHA_256 = "SCRAM-SHA-256"
+SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS"  # with tls-server-end-point channel binding
 SCRAM_ITERATIONS = 4096  # Postgres's scram_iterations default
 SCRAM_SALT_LEN = 16  # Postgres's SCRAM_DEFAULT_SALT_LEN
 SCRAM_NONCE_LEN = 18  # Postgres's SCRAM_RAW_NONCE_LEN (random bytes, sent base64-encoded)
@@ -298,7 +301,9 @@ def salted_password(password: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", raw, salt, iterations)
 
 
-def _scram_error(detail: str, sqlstate: str = "08P01", message: str | None = None) -> PgError:
+def _scram_error(
+    detail: str | None, sqlstate: str = "08P01", message: str | None = None
+) -> PgError:
     err = pg_error(sqlstate, message or "malformed SCRAM message", detail=detail)
     err.severity = "FATAL"
     return err
@@ -309,18 +314,31 @@ def _printable(s: str) -> bool:
 
 
 class ScramServer:
-    """The server side of one SCRAM-SHA-256 exchange (no channel binding).
+    """The server side of one SCRAM-SHA-256 or SCRAM-SHA-256-PLUS exchange.
 
     ``client_first(data)`` → server-first-message (send in AuthenticationSASLContinue);
     ``client_final(data)`` → server-final-message (send in AuthenticationSASLFinal), or raises
     ``AuthFailed``.  ``doomed`` (unknown user, no usable verifier) runs the same exchange
     with ``secret`` a mock and fails at the end.  ``nonce`` fixes the server nonce (tests).
+
+    ``channel_binding`` is the connection's ``tls-server-end-point`` data when it is TLS and
+    SCRAM-SHA-256-PLUS was offered (then a client answering gs2 flag ``y`` is refused, as a
+    downgrade); ``plus`` says the client chose SCRAM-SHA-256-PLUS (gs2 flag ``p`` required).
     """
 
-    def __init__(self, secret: ScramSecret, doomed: bool = False, nonce: str | None = None):
+    def __init__(
+        self,
+        secret: ScramSecret,
+        doomed: bool = False,
+        nonce: str | None = None,
+        channel_binding: bytes | None = None,
+        plus: bool = False,
+    ) -> None:
         self.secret = secret
         self.doomed = doomed
         self.server_nonce = nonce or _b64(secrets.token_bytes(SCRAM_NONCE_LEN))
+        self.channel_binding = channel_binding
+        self.plus = plus
         self._gs2_header = ""
         self._client_first_bare = ""
         self._server_first = ""
@@ -332,27 +350,52 @@ class ScramServer:
         if not text:
             raise _scram_error("The message is empty.")
         flag = text[0]
-        if flag == "p":
+        if self.plus and flag != "p":
             raise _scram_error(
-                "The client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
-                "message includes channel binding data."
+                "The client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+                "include channel binding data."
             )
-        if flag not in "ny" or text[1:2] != ",":
+        if flag == "p":
+            if not self.plus or self.channel_binding is None:
+                raise _scram_error(
+                    "The client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
+                    "message includes channel binding data."
+                )
+            cb_name, comma, _ = text.partition(",")
+            if not comma or cb_name[1:2] != "=":
+                raise _scram_error("Malformed channel-binding flag.")
+            if cb_name[2:] != "tls-server-end-point":
+                raise _scram_error(
+                    None,
+                    "08P01",
+                    f'unsupported SCRAM channel-binding type "{_sanitize(cb_name[2:])}"',
+                )
+            rest = text[len(cb_name) :]
+        elif flag in "ny" and text[1:2] == ",":
+            if flag == "y" and self.channel_binding is not None:
+                raise _scram_error(
+                    "The client supports SCRAM channel binding but thinks the server does "
+                    "not.  However, this server does support channel binding.",
+                    "28000",
+                    "SCRAM channel binding negotiation error",
+                )
+            rest = text[1:]
+        else:
             raise _scram_error(f'Unexpected channel-binding flag "{_sanitize(flag)}".')
-        rest = text[2:]
+        rest = rest[1:]  # after the flag's comma: [authzid] "," bare
         if rest.startswith("a="):
             raise _scram_error(
-                "", "0A000", "client uses authorization identity, but it is not supported"
+                None, "0A000", "client uses authorization identity, but it is not supported"
             )
         if not rest.startswith(","):
             raise _scram_error(
                 f'Unexpected attribute "{_sanitize(rest[:1])}" in client-first-message.'
             )
-        self._gs2_header = text[:3]
         bare = rest[1:]
+        self._gs2_header = text[: len(text) - len(bare)]
         attrs = bare.split(",")
         if attrs[0].startswith("m="):
-            raise _scram_error("", "0A000", "client requires an unsupported SCRAM extension")
+            raise _scram_error(None, "0A000", "client requires an unsupported SCRAM extension")
         if len(attrs) < 2 or not attrs[0].startswith("n=") or not attrs[1].startswith("r="):
             raise _scram_error("Expected attributes n= and r= in client-first-message.")
         client_nonce = attrs[1][2:]
@@ -375,8 +418,12 @@ class ScramServer:
             cbind = base64.b64decode(attrs[0][2:], validate=True)
         except ValueError:
             raise _scram_error("Malformed channel-binding data.") from None
-        if cbind != self._gs2_header.encode():
-            raise _scram_error("", "08P01", "SCRAM channel binding check failed")
+        expected = self._gs2_header.encode()
+        if self.plus:
+            assert self.channel_binding is not None
+            expected += self.channel_binding
+        if not hmac.compare_digest(cbind, expected):
+            raise _scram_error(None, "28000", "SCRAM channel binding check failed")
         if attrs[1][2:] != self._nonce:
             raise _scram_error("Nonce does not match.")
         proof_attr = attrs[-1]
@@ -401,6 +448,53 @@ class ScramServer:
         return b"v=" + _b64(_hmac(s.server_key, auth_message)).encode("ascii")
 
 
+# signatureAlgorithm OID (DER body) → the hash tls-server-end-point uses (RFC 5929 4.1: MD5 and
+# SHA-1 are replaced by SHA-256); other algorithms (Ed25519, RSASSA-PSS) have no defined hash
+_SIGNATURE_HASHES = {
+    bytes.fromhex("2a864886f70d010104"): "sha256",  # md5WithRSAEncryption
+    bytes.fromhex("2a864886f70d010105"): "sha256",  # sha1WithRSAEncryption
+    bytes.fromhex("2a864886f70d01010e"): "sha224",  # sha224WithRSAEncryption
+    bytes.fromhex("2a864886f70d01010b"): "sha256",  # sha256WithRSAEncryption
+    bytes.fromhex("2a864886f70d01010c"): "sha384",  # sha384WithRSAEncryption
+    bytes.fromhex("2a864886f70d01010d"): "sha512",  # sha512WithRSAEncryption
+    bytes.fromhex("2a8648ce3d0401"): "sha256",  # ecdsa-with-SHA1
+    bytes.fromhex("2a8648ce3d040301"): "sha224",  # ecdsa-with-SHA224
+    bytes.fromhex("2a8648ce3d040302"): "sha256",  # ecdsa-with-SHA256
+    bytes.fromhex("2a8648ce3d040303"): "sha384",  # ecdsa-with-SHA384
+    bytes.fromhex("2a8648ce3d040304"): "sha512",  # ecdsa-with-SHA512
+}
+
+
+def _der(data: bytes, pos: int) -> tuple[int, int, int]:
+    """The DER item at ``pos``: (tag, start of contents, end of contents)."""
+    tag, n = data[pos], data[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(data[pos : pos + k], "big")
+        pos += k
+    if pos + n > len(data):
+        raise ValueError("truncated DER")
+    return tag, pos, pos + n
+
+
+def tls_server_end_point(cert_der: bytes) -> bytes | None:
+    """RFC 5929 ``tls-server-end-point`` channel-binding data for a server certificate (the
+    hash of its DER by its signature's hash), or None when that hash is undefined (then
+    SCRAM-SHA-256-PLUS cannot be offered; Postgres fails the same certificates)."""
+    try:
+        tag, start, _ = _der(cert_der, 0)  # Certificate ::= SEQUENCE {
+        _, _, tbs_end = _der(cert_der, start)  # tbsCertificate,
+        alg_tag, alg_start, _ = _der(cert_der, tbs_end)  # signatureAlgorithm SEQUENCE {
+        oid_tag, oid_start, oid_end = _der(cert_der, alg_start)  # algorithm OID, ...
+    except (IndexError, ValueError):
+        return None
+    if (tag, alg_tag, oid_tag) != (0x30, 0x30, 0x06):
+        return None
+    name = _SIGNATURE_HASHES.get(cert_der[oid_start:oid_end])
+    return None if name is None else hashlib.new(name, cert_der).digest()
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -414,6 +508,7 @@ def _sanitize(s: str) -> str:
 
 __all__ = [
     "SCRAM_SHA_256",
+    "SCRAM_SHA_256_PLUS",
     "AuthConfig",
     "AuthFailed",
     "Method",
@@ -429,4 +524,5 @@ __all__ = [
     "parse_password_file",
     "salted_password",
     "saslprep",
+    "tls_server_end_point",
 ]

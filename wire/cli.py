@@ -19,15 +19,16 @@ import sys
 from pathlib import Path
 
 from wire.auth import AuthConfig, Method, ScramSecret, load_password_file
-from wire.server import run, tls_context
+from wire.server import TlsConfig, run, tls_config
 
 _SERVE_EPILOG = """\
 authentication:
   --auth trust (the default) lets anyone in under any user name. The other methods ask for a
   password and check it against --password-file: `password` (sent in cleartext; use TLS),
   `md5` (Postgres's md5 challenge; a user whose stored secret is a SCRAM verifier gets SCRAM,
-  as in Postgres) and `scram` (SCRAM-SHA-256, without channel binding). A wrong password or an
-  unknown user fails with SQLSTATE 28P01.
+  as in Postgres) and `scram` (SCRAM-SHA-256; over TLS SCRAM-SHA-256-PLUS is offered too,
+  with tls-server-end-point channel binding). A wrong password or an unknown user fails with
+  SQLSTATE 28P01.
 
 password file:
   one `user:secret` per line; `#` comments and blank lines are ignored. The secret is a plain
@@ -171,13 +172,13 @@ def _auth_config(serve: argparse.ArgumentParser, args: argparse.Namespace) -> Au
     return AuthConfig(method, users)
 
 
-def _tls(serve: argparse.ArgumentParser, args: argparse.Namespace) -> ssl.SSLContext | None:
+def _tls(serve: argparse.ArgumentParser, args: argparse.Namespace) -> TlsConfig | None:
     if args.tls_cert is None and args.tls_key is None:
         return None
     if args.tls_cert is None or args.tls_key is None:
         serve.error("--tls-cert and --tls-key go together")
     try:
-        return tls_context(Path(args.tls_cert), Path(args.tls_key))
+        return tls_config(Path(args.tls_cert), Path(args.tls_key))
     except (OSError, ssl.SSLError) as e:
         serve.error(f"TLS certificate/key: {e}")
 

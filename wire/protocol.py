@@ -48,6 +48,7 @@ from sqlfront.session import Prepared, Result, Session
 from wire import messages as m
 from wire.auth import (
     SCRAM_SHA_256,
+    SCRAM_SHA_256_PLUS,
     AuthConfig,
     AuthFailed,
     Method,
@@ -89,6 +90,7 @@ class AuthState:
     user: str
     salt: bytes | None = None
     scram: ScramServer | None = None
+    mechanisms: list[str] = field(default_factory=lambda: [SCRAM_SHA_256])
     sasl_stage: int = 0  # 0: SASLInitialResponse next, 1: client-first next, 2: client-final
 
 
@@ -117,6 +119,9 @@ class Connection:
         self.state = ConnState()
         self.secret = secrets.token_bytes(4)
         self._auth_state: AuthState | None = None
+        # RFC 5929 tls-server-end-point data, set by the transport once TLS is up (and the
+        # certificate's hash is defined): SCRAM-SHA-256-PLUS is offered then
+        self.tls_end_point: bytes | None = None
 
     # ------------------------------------------------------------------ startup
     @property
@@ -146,8 +151,10 @@ class Connection:
             doomed = secret is None
             if secret is None:
                 secret = self.auth.mock_scram_secret(user)
-            st.scram = ScramServer(secret, doomed=doomed)
-            out.append(m.AuthenticationSASL([SCRAM_SHA_256]).encode())
+            st.scram = ScramServer(secret, doomed=doomed, channel_binding=self.tls_end_point)
+            if self.tls_end_point is not None:
+                st.mechanisms = [SCRAM_SHA_256_PLUS, SCRAM_SHA_256]  # Postgres's order
+            out.append(m.AuthenticationSASL(st.mechanisms).encode())
         elif method is Method.MD5:
             st.salt = secrets.token_bytes(4)
             out.append(m.AuthenticationMD5Password(st.salt).encode())
@@ -178,10 +185,11 @@ class Connection:
                 return self._accept(st.startup)
             if st.sasl_stage == 0:
                 mechanism, data = m.parse_sasl_initial(msg.data)
-                if mechanism != SCRAM_SHA_256:
+                if mechanism not in st.mechanisms:
                     raise ProtocolViolation(
                         "client selected an invalid SASL authentication mechanism"
                     )
+                st.scram.plus = mechanism == SCRAM_SHA_256_PLUS
                 st.sasl_stage = 1
                 if data is None:  # no initial response: ask for it with an empty challenge
                     return [m.AuthenticationSASLContinue(b"").encode()]

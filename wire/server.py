@@ -14,15 +14,17 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import signal
 import ssl
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.database import Cluster
 from engine.errors import PgError, ProtocolViolation, pg_error
 from wire import messages as m
-from wire.auth import AuthConfig
+from wire.auth import AuthConfig, tls_server_end_point
 from wire.protocol import Connection
 
 log = logging.getLogger("vecgres")
@@ -37,7 +39,7 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 5433,
         auth: AuthConfig | None = None,
-        tls: ssl.SSLContext | None = None,
+        tls: TlsConfig | None = None,
         authentication_timeout: float = 60.0,
     ) -> None:
         self.cluster = Cluster(data_dir)
@@ -180,10 +182,11 @@ class Server:
             writer.write(b"S")
             await writer.drain()
             try:
-                await writer.start_tls(self.tls)
+                await writer.start_tls(self.tls.context)
             except OSError as e:  # handshake failure, reset or timeout
                 log.info("TLS handshake failed: %r", e)
                 return False
+            conn.tls_end_point = self.tls.end_point
             return True
         if isinstance(msg, m.GSSENCRequest):
             negotiated.add(m.GSSENCRequest)
@@ -224,12 +227,29 @@ class Server:
         return False
 
 
-def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
-    """A server TLS context (TLS 1.2 at least, as Postgres's ssl_min_protocol_version)."""
+@dataclass(frozen=True)
+class TlsConfig:
+    """The server's TLS context, and the tls-server-end-point channel-binding data of its
+    certificate (None when undefined for its signature algorithm: no SCRAM-SHA-256-PLUS)."""
+
+    context: ssl.SSLContext
+    end_point: bytes | None
+
+
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def tls_config(cert: Path, key: Path) -> TlsConfig:
+    """Load a PEM certificate (chain) and key: TLS 1.2 at least, as Postgres's
+    ssl_min_protocol_version.  Raises ``OSError`` / ``ssl.SSLError``."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
-    return ctx
+    first = _PEM_CERT.search(cert.read_text(encoding="ascii", errors="replace"))
+    end_point = None
+    if first is not None:
+        end_point = tls_server_end_point(ssl.PEM_cert_to_DER_cert(first.group(0)))
+    return TlsConfig(ctx, end_point)
 
 
 def run(
@@ -237,7 +257,7 @@ def run(
     host: str,
     port: int,
     auth: AuthConfig | None = None,
-    tls: ssl.SSLContext | None = None,
+    tls: TlsConfig | None = None,
     authentication_timeout: float = 60.0,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""

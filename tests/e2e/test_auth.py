@@ -240,7 +240,8 @@ def test_scram_protocol_errors(scram_server, mechanism, first, code, message):
 
 
 def test_libpq_channel_binding_require_is_refused(scram_server):
-    """We offer no SCRAM-SHA-256-PLUS, so a client insisting on channel binding gives up."""
+    """Without TLS no SCRAM-SHA-256-PLUS is offered, so a client insisting on channel binding
+    gives up (test_tls covers it over TLS)."""
     conninfo = dsn(scram_server, "bob", PASSWORDS["bob"], channel_binding="require")
     with pytest.raises(psycopg.OperationalError, match="channel binding"):
         psycopg.connect(conninfo)

@@ -245,6 +245,52 @@ def test_scram_over_tls_from_config_file(tls_scram_config, tmp_path):
         srv.stop()
 
 
+def test_scram_plus_channel_binding_over_tls(tls_scram_config, tmp_path):
+    """Over TLS, SCRAM-SHA-256-PLUS (tls-server-end-point) is offered first, as by Postgres:
+    libpq's channel_binding=require succeeds there and fails without TLS."""
+    srv = start_server(tmp_path / "d", extra_args=["--config", str(tls_scram_config)])
+    try:
+        for user in ("alice", "bob"):
+            conninfo = dsn(srv, user, PASSWORDS[user], sslmode="require", channel_binding="require")
+            with psycopg.connect(conninfo) as c:
+                assert c.info.pgconn.ssl_in_use
+                assert c.execute("SELECT current_user").fetchone() == (user,)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(dsn(srv, "bob", "nope", sslmode="require", channel_binding="require"))
+        with pytest.raises(psycopg.OperationalError, match="channel binding"):
+            psycopg.connect(
+                dsn(srv, "bob", PASSWORDS["bob"], sslmode="disable", channel_binding="require")
+            )
+        res = _psql(
+            srv,
+            "user=bob sslmode=require channel_binding=require",
+            "-tAc",
+            "SELECT 10",
+            PGPASSWORD=PASSWORDS["bob"],
+        )
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == "10"
+        with RawClient(srv.host, srv.port) as c:
+            assert c.ssl_request() == b"S"
+            c.start_tls()
+            c.startup("bob")
+            sasl = c.recv()
+            assert sasl == m.AuthenticationSASL(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"])
+            # a client claiming the server cannot bind channels is refused (downgrade)
+            c.send(m.PasswordMessage(m.build_sasl_initial("SCRAM-SHA-256", b"y,,n=,r=abc")))
+            err = c.recv()
+            assert isinstance(err, m.ErrorResponse)
+            assert (err.fields["C"], err.fields["M"]) == (
+                "28000",
+                "SCRAM channel binding negotiation error",
+            )
+        with RawClient(srv.host, srv.port) as c:  # plaintext: no PLUS offered
+            c.startup("bob")
+            assert c.recv() == m.AuthenticationSASL(["SCRAM-SHA-256"])
+    finally:
+        srv.stop()
+
+
 def test_command_line_overrides_config_file(tls_scram_config, tmp_path):
     srv = start_server(
         tmp_path / "d", extra_args=["--config", str(tls_scram_config), "--auth", "password"]

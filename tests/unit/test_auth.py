@@ -246,19 +246,23 @@ def test_malformed_client_first(first, sqlstate, message):
 
 
 @pytest.mark.parametrize(
-    ("final", "message"),
+    ("final", "sqlstate", "message"),
     [
-        (b"c=biws,r=x", "malformed SCRAM message"),
-        (RFC_CLIENT_FINAL.replace(b"c=biws", b"c=eSws"), "SCRAM channel binding check failed"),
-        (RFC_CLIENT_FINAL.replace(b"r=rOpr", b"r=XOpr"), "malformed SCRAM message"),
-        (RFC_CLIENT_FINAL.replace(b"p=dHzb", b"p=!Hzb"), "malformed SCRAM message"),
-        (RFC_CLIENT_FINAL[:-8] + b"AAAA", "malformed SCRAM message"),
+        (b"c=biws,r=x", "08P01", "malformed SCRAM message"),
+        (
+            RFC_CLIENT_FINAL.replace(b"c=biws", b"c=eSws"),
+            "28000",
+            "SCRAM channel binding check failed",
+        ),
+        (RFC_CLIENT_FINAL.replace(b"r=rOpr", b"r=XOpr"), "08P01", "malformed SCRAM message"),
+        (RFC_CLIENT_FINAL.replace(b"p=dHzb", b"p=!Hzb"), "08P01", "malformed SCRAM message"),
+        (RFC_CLIENT_FINAL[:-8] + b"AAAA", "08P01", "malformed SCRAM message"),
     ],
 )
-def test_malformed_client_final(final, message):
+def test_malformed_client_final(final, sqlstate, message):
     with pytest.raises(PgError) as ei:
         _started().client_final(final)
-    assert ei.value.sqlstate == "08P01"
+    assert ei.value.sqlstate == sqlstate
     assert ei.value.message == message
 
 
@@ -266,3 +270,98 @@ def test_client_final_before_client_first():
     server = ScramServer(ScramSecret.from_password("pencil"))
     with pytest.raises(PgError, match="malformed SCRAM message"):
         server.client_final(RFC_CLIENT_FINAL)
+
+
+# ------------------------------------------------------------- SCRAM-SHA-256-PLUS (RFC 5929)
+CB_HEADER = b"p=tls-server-end-point,,"
+CB_DATA = hashlib.sha256(b"a certificate").digest()
+
+
+def _plus_server(**kw) -> ScramServer:
+    return ScramServer(ScramSecret.from_password("pencil"), channel_binding=CB_DATA, **kw)
+
+
+def test_scram_plus_round_trip():
+    server = _plus_server(plus=True)
+    first = CB_HEADER + b"n=,r=clientnonce"
+    server_first = server.client_first(first)
+    cbind = base64.b64encode(CB_HEADER + CB_DATA)
+    final, expected = client_final("pencil", first, server_first, cbind=cbind)
+    assert server.client_final(final) == expected
+    # the same proof with other channel-binding data (another certificate) is refused
+    server = _plus_server(plus=True)
+    server_first = server.client_first(first)
+    other = base64.b64encode(CB_HEADER + hashlib.sha256(b"mitm").digest())
+    final, _ = client_final("pencil", first, server_first, cbind=other)
+    with pytest.raises(PgError) as ei:
+        server.client_final(final)
+    assert (ei.value.sqlstate, ei.value.message) == ("28000", "SCRAM channel binding check failed")
+
+
+@pytest.mark.parametrize(
+    ("plus", "first", "sqlstate", "message", "detail"),
+    [
+        (False, b"y,,n=,r=abc", "28000", "SCRAM channel binding negotiation error", "thinks"),
+        (True, b"n,,n=,r=abc", "08P01", "malformed SCRAM message", "does not include"),
+        (True, b"y,,n=,r=abc", "08P01", "malformed SCRAM message", "does not include"),
+        (True, b"p=foo,,n=,r=abc", "08P01", 'unsupported SCRAM channel-binding type "foo"', None),
+        (False, CB_HEADER + b"n=,r=abc", "08P01", "malformed SCRAM message", "without channel"),
+    ],
+)
+def test_scram_plus_negotiation_errors(plus, first, sqlstate, message, detail):
+    """As Postgres: over TLS (channel binding offered) a client answering "y" is refused as a
+    downgrade; SCRAM-SHA-256-PLUS needs the "p=tls-server-end-point" flag."""
+    with pytest.raises(PgError) as ei:
+        _plus_server(plus=plus).client_first(first)
+    assert (ei.value.sqlstate, ei.value.message) == (sqlstate, message)
+    if detail is not None:
+        assert detail in ei.value.detail
+
+
+def test_n_flag_without_plus_is_fine_over_tls():
+    assert _plus_server().client_first(b"n,,n=,r=abc").startswith(b"r=abc")
+
+
+EC_SHA256 = """-----BEGIN CERTIFICATE-----
+MIIBbzCCARWgAwIBAgIUBJ1qdNz3smG7mASF34phvUnHcQ0wCgYIKoZIzj0EAwIw
+DDEKMAgGA1UEAwwBdDAgFw0yNjExMjMxNjEwNTVaGA8yMTI2MTAzMDE2MTA1NVow
+DDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABDwr48hy6S5d
+LN10APTa43G4S0e+Ky9ofmRqqo5g5eMNLJ6oMT1ozrftk3P/zwTOD66EW8o0wslv
+RiWjqJagnxajUzBRMB0GA1UdDgQWBBRx7lGl/lpHDQZsF8V2W1vIrtwAtTAfBgNV
+HSMEGDAWgBRx7lGl/lpHDQZsF8V2W1vIrtwAtTAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0gAMEUCIAejzKF7+tXtzQHP0tYHVrJP6Kc87YWc3s+q0RTDwEGm
+AiEAou+cSpEkYzZd3ssfHg1Pw9Xgo+6dwNiT2PDWyDo6Sd4=
+-----END CERTIFICATE-----"""
+EC_SHA384 = """-----BEGIN CERTIFICATE-----
+MIIBbjCCARWgAwIBAgIUT05RO4BQY5KnoUwFzk/vORshYg0wCgYIKoZIzj0EAwMw
+DDEKMAgGA1UEAwwBdDAgFw0yNjExMjMxNjEwNTVaGA8yMTI2MTAzMDE2MTA1NVow
+DDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABJMUBbO/Ec8j
+acDAbqFzfvmlbbkFeLDFxBi+IxEmyruQdGkVWvjFNPLQFpHK7cT01jAllM+SR3oZ
+gLZX/jX7Sy+jUzBRMB0GA1UdDgQWBBTqrTPhR5mIWsWPe4j+H58rGbO0yTAfBgNV
+HSMEGDAWgBTqrTPhR5mIWsWPe4j+H58rGbO0yTAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMDA0cAMEQCIH9xrtPclWmmIEZUsDRlsiPoeb/I1xwzn31FckzO0bfc
+AiAVUBJC6/GDbP9eMGLfPKddwIUuhhDOz4Q1UqcnAxGuAQ==
+-----END CERTIFICATE-----"""
+ED25519 = """-----BEGIN CERTIFICATE-----
+MIIBLjCB4aADAgECAhROtYp+zMVp2slAOTSh8FXHOCRyTDAFBgMrZXAwDDEKMAgG
+A1UEAwwBdDAgFw0yNjExMjMxNjEwNTVaGA8yMTI2MTAzMDE2MTA1NVowDDEKMAgG
+A1UEAwwBdDAqMAUGAytlcAMhAPMpVbs5AxXTXGKeb7PcTjZCNqaeNIzPL/YpYEDI
+14VVo1MwUTAdBgNVHQ4EFgQUoYKqn8kuCSbFSh+0+Ch8ucDoafYwHwYDVR0jBBgw
+FoAUoYKqn8kuCSbFSh+0+Ch8ucDoafYwDwYDVR0TAQH/BAUwAwEB/zAFBgMrZXAD
+QQCRAQ0Mdk7aC8ybsPEjD03PJJ6kUqDURm/I0PT8E1NXtk+WGm8mxWJfzWZcgRPT
+yXTxLU8bc9/okCm/7mfiKvEC
+-----END CERTIFICATE-----"""
+
+
+def test_tls_server_end_point():
+    import ssl
+
+    from wire.auth import tls_server_end_point
+
+    der256 = ssl.PEM_cert_to_DER_cert(EC_SHA256)
+    der384 = ssl.PEM_cert_to_DER_cert(EC_SHA384)
+    assert tls_server_end_point(der256) == hashlib.sha256(der256).digest()
+    assert tls_server_end_point(der384) == hashlib.sha384(der384).digest()
+    assert tls_server_end_point(ssl.PEM_cert_to_DER_cert(ED25519)) is None  # no hash defined
+    assert tls_server_end_point(der256[:40]) is None
+    assert tls_server_end_point(b"") is None
