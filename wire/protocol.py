@@ -200,13 +200,18 @@ class Connection:
             final = st.scram.client_final(msg.data)
             self._auth_state = None
             return [m.AuthenticationSASLFinal(final).encode(), *self._accept(st.startup)]
-        except AuthFailed:
+        except (AuthFailed, UnicodeDecodeError):  # a non-UTF-8 password matches no secret
             self._auth_state = None
             raise auth_failed_error(st.user) from None
         except PgError as e:
             self._auth_state = None
             e.severity = "FATAL"
             raise
+        except Exception as e:  # noqa: BLE001 - a bug: FATAL XX000 rather than a dead task
+            self._auth_state = None
+            err = PgError(f"internal error: {e!r}")
+            err.severity = "FATAL"
+            raise err from e
 
     def _accept(self, msg: m.StartupMessage) -> Out:
         """The client is authenticated: open the session, AuthenticationOk, the parameters,

@@ -151,10 +151,14 @@ def test_psql_with_pgpassword(auth_server):
         assert bad.stdout == ""
 
 
+PASSWORD_METHODS = pytest.mark.parametrize(
+    "auth_server", ["password", "md5", "scram"], indirect=True
+)
+
+
+@PASSWORD_METHODS
 def test_no_password_supplied_then_server_still_serves(auth_server):
     """libpq hangs up when it has no password to send; the server just drops that one."""
-    if auth_server.method == "trust":
-        return
     env_free = dsn(auth_server, "alice", None, sslmode="disable", passfile="/nonexistent")
     with pytest.raises(psycopg.OperationalError, match="no password supplied"):
         psycopg.connect(env_free)
@@ -163,9 +167,8 @@ def test_no_password_supplied_then_server_still_serves(auth_server):
     assert auth_server.proc.poll() is None
 
 
+@PASSWORD_METHODS
 def test_unexpected_message_during_authentication(auth_server):
-    if auth_server.method == "trust":
-        return
     what = "SASL" if auth_server.method == "scram" else "password"
     with RawClient(auth_server.host, auth_server.port) as c:
         c.startup("alice")
@@ -178,10 +181,21 @@ def test_unexpected_message_during_authentication(auth_server):
         assert c.recv_until_eof() == []
 
 
+@pytest.mark.parametrize("auth_server", ["password"], indirect=True)
+def test_non_utf8_password_is_a_wrong_password(auth_server):
+    with RawClient(auth_server.host, auth_server.port) as c:
+        c.startup("alice")
+        assert isinstance(c.recv(), m.AuthenticationCleartextPassword)
+        c.send(m.PasswordMessage(b"alice-pw\xff\x00"))
+        err = c.recv()
+        assert isinstance(err, m.ErrorResponse)
+        assert (err.fields["C"], err.fields["M"]) == ("28P01", FAILED.format("alice"))
+        assert c.recv_until_eof() == []
+
+
+@pytest.mark.parametrize("auth_server", ["password", "md5"], indirect=True)
 def test_empty_password(auth_server):
     """Postgres refuses an empty cleartext/md5 answer with its own 28P01 message."""
-    if auth_server.method not in ("password", "md5"):
-        return
     with RawClient(auth_server.host, auth_server.port) as c:
         c.startup("carol")
         assert not isinstance(c.recv(), m.ErrorResponse)
