@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     timeout = float(args.authentication_timeout)
     if not timeout > 0:
         serve.error("--authentication-timeout must be positive")
+    # (string defaults from --config went through each option's type like typed values)
     run(Path(args.data_dir).resolve(), args.host, int(args.port), auth, tls, timeout)
 
 

@@ -282,12 +282,27 @@ def test_cli_rejects_incomplete_configuration(tmp_path):
     assert f"{bad}:2: expected user:password" in res.stderr
     res = _serve("--auth", "kerberos")
     assert res.returncode == 2 and "invalid choice: 'kerberos'" in res.stderr
+    conf = tmp_path / "bad.conf"
+    conf.write_text("auth = scram\n")
+    res = _serve("--config", str(conf), "--password-file", str(tmp_path / "missing"))
+    assert res.returncode == 2 and "--password-file: " in res.stderr and "missing" in res.stderr
+    conf.write_text("authentication_timeout = soon\n")
+    res = _serve("--config", str(conf), "--data-dir", str(tmp_path / "d"))
+    assert res.returncode == 2 and "invalid float value: 'soon'" in res.stderr
+    conf.write_text("sslmode = on\n")
+    res = _serve("--config", str(conf))
+    assert res.returncode == 2 and "bad.conf:1: expected `name = value`" in res.stderr
+    res = _serve("--tls-cert", str(conf), "--data-dir", str(tmp_path / "d"))
+    assert res.returncode == 2 and "--tls-cert and --tls-key go together" in res.stderr
+    res = _serve("--tls-cert", str(conf), "--tls-key", str(conf))
+    assert res.returncode == 2 and "TLS certificate/key:" in res.stderr
 
 
 def test_cli_help_documents_auth():
     res = subprocess.run(
         [sys.executable, "-m", "wire", "serve", "--help"],
         cwd=ROOT,
+        env=dict(os.environ, COLUMNS="100"),
         capture_output=True,
         text=True,
         timeout=60,
