@@ -69,6 +69,9 @@ def execute_plan(
             store = db.store_by_id(spec.store_id)
             register_store_distances(cur, spec.name, store, spec.metric, spec.query)
             registered.append(spec.name)
+        for vrel in plan.vectors:
+            _register_vectors(cur, vrel.name, db.store_by_id(vrel.store_id).view())
+            registered.append(vrel.name)
         try:
             result = cur.execute(plan.sql)
             description = result.description or [("count", "BIGINT")]
@@ -83,6 +86,13 @@ def execute_plan(
                 pass
     rows = materialize_vectors(db, description, rows)
     return PlanResult(description=description, rows=rows, knn_stats=stats)
+
+
+def _register_vectors(cur: duckdb.DuckDBPyConnection, name: str, view: np.ndarray) -> None:
+    """Register (slot, v FLOAT[]) for every row of a store's float32 matrix."""
+    vecs = np.empty(len(view), dtype=object)
+    vecs[:] = list(view)
+    cur.register(name, {"slot": np.arange(len(view), dtype=np.int64), "v": vecs})
 
 
 def _fast_rows(

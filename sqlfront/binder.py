@@ -24,7 +24,8 @@ from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, TableDef, slot_fiel
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
-from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan
+from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, VectorRelation
+from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
 from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
@@ -183,6 +184,8 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
             return val
         if isinstance(val, str):
             return parse_vector_text(val)
+        if isinstance(val, dict) and vecfuncs.VALUE_FIELD in val:
+            return np.asarray(val[vecfuncs.VALUE_FIELD], dtype=np.float32)
         raise PgError("subquery must return a vector", sqlstate="42804")
     raise FeatureNotSupported(
         f"vector operand {node.sql()[:60]} is not supported: use a vector column against a "
@@ -190,12 +193,32 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
     )
 
 
-def _is_vector_type(dt: exp.Expression) -> bool:
-    if not isinstance(dt, exp.DataType):
-        return False
-    if dt.this == exp.DataType.Type.VECTOR:
+_is_vector_type = vecfuncs.is_vector_type
+
+
+def is_const_vector_node(node: exp.Expression) -> bool:
+    """Whether `const_vector` can evaluate `node` (a literal, parameter, NULL, ARRAY of numbers,
+    scalar subquery, or a vector cast of one)."""
+    if isinstance(node, exp.Paren):
+        return is_const_vector_node(node.this)
+    if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        return is_const_vector_node(node.this)
+    if isinstance(node, exp.Null | exp.Subquery):
         return True
-    return str(dt.args.get("kind") or "").lower() == "vector"
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Array):
+        return all(
+            (isinstance(e, exp.Literal) and not e.is_string)
+            or (isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal))
+            for e in node.expressions
+        )
+    return False
+
+
+GENERIC = "generic"
+"""`analyze_distance` result for operands other than a column against a constant (or two
+constants): computed by DuckDB (`vecfuncs`), not by the numpy path."""
 
 
 def _check_dims(a: int, b: int) -> None:
@@ -212,7 +235,7 @@ class _Distance:
     query: np.ndarray | None  # None: SQL NULL
 
 
-def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
+def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | str | None:
     """Classify a distance node: column vs constant, or fold two constants into a number."""
     hit = ctx._analyzed.get(id(node))
     if hit is not None and hit[0] is node:
@@ -222,16 +245,16 @@ def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | floa
     return res
 
 
-def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
+def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | str | None:
     if node.metric not in ("l2", "cosine", "ip", "l1"):
-        raise FeatureNotSupported(f"operator {node.op} on vector is not supported yet")
+        return GENERIC
     sides = [node.this, node.expression]
     cols = [resolve_vector_column(ctx, s) if isinstance(s, exp.Column) else None for s in sides]
     if cols[0] and cols[1]:
-        raise FeatureNotSupported(
-            "a distance between two vector columns is not supported yet; compare a column "
-            "with a constant vector"
-        )
+        return GENERIC
+    simple = [c is not None or is_const_vector_node(s) for c, s in zip(cols, sides, strict=True)]
+    if not all(simple):
+        return GENERIC
     for i in (0, 1):
         c = cols[i]
         if c is not None:
@@ -278,6 +301,8 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
         if node.parent is None and node is not tree:
             continue
         res = analyze_distance(ctx, node)
+        if res == GENERIC:
+            raise FeatureNotSupported(f"operator {node.op} on these operands is not supported here")
         if res is None:
             node.replace(exp.Null())
         elif isinstance(res, float):
@@ -443,7 +468,7 @@ def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None
     if any(e.find(exp.AggFunc, exp.Window) for e in select.expressions):
         return None
     where = select.args.get("where")
-    if where is not None and where.find(VectorDistance):
+    if where is not None and (where.find(VectorDistance) or vecfuncs.has_vector_ops(ctx, where)):
         return None
     res = analyze_distance(ctx, first.this)
     if not isinstance(res, _Distance) or res.query is None:
@@ -451,16 +476,17 @@ def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None
     return res
 
 
-def check_vector_casts(ctx: BindContext, tree: exp.Expression) -> None:
-    """`col::vector` is the column itself; other casts of a vector column are not supported
-    yet (the column is a slot pointer inside DuckDB, so the cast would be meaningless)."""
+def check_vector_casts(ctx: BindContext, tree: exp.Expression, others: bool = False) -> None:
+    """`col::vector` is the column itself; other casts of a vector column are left for
+    `vecfuncs` when `others`, else not supported (the column is a slot pointer inside DuckDB,
+    so the cast would be meaningless)."""
     for cast in list(tree.find_all(exp.Cast)):
         inner = cast.this
         if not isinstance(inner, exp.Column) or resolve_vector_column(ctx, inner) is None:
             continue
-        if _is_vector_type(cast.to):
+        if _is_vector_type(cast.to) and not any(cast.to.expressions):
             cast.replace(inner)
-        else:
+        elif not others:
             raise FeatureNotSupported(
                 f"cast of vector column {inner.name} to {cast.to.sql()} is not supported yet"
             )
@@ -469,9 +495,10 @@ def check_vector_casts(ctx: BindContext, tree: exp.Expression) -> None:
 def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
     """Plan a query (SELECT, set operation, VALUES) for execution."""
     resolve_tables(ctx, tree)
-    check_vector_casts(ctx, tree)
+    check_vector_casts(ctx, tree, others=True)
     if top:
         name_outputs(tree)
+    vecfuncs.function_to_operator(tree)
     fallback_tree = tree.copy()
     knn = _knn_candidate(ctx, tree)
     if knn is None:
@@ -509,6 +536,8 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         ):
             node.replace(exp.column("d", table=rel))
     specs: list[DistanceSpec] = []
+    vrels: list[VectorRelation] = []
+    vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
     rewrite_distances(ctx, tree, specs)
     tree.set("where", None)
     tree = tree.join(
@@ -520,7 +549,11 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         copy=False,
     )
     order = tree.args["order"]
-    fast = _fast_projection(tree, knn, scan, limit, offset) if top and not specs else None
+    fast = (
+        _fast_projection(tree, knn, scan, limit, offset)
+        if top and not specs and not vrels
+        else None
+    )
     order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
     return QueryPlan(
         sql=to_duck(tree),
@@ -528,6 +561,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         knn=scan,
         fallback_factory=lambda: _general_plan(ctx, fallback_tree),
         fast=fast,
+        vectors=vrels,
     )
 
 
@@ -579,10 +613,12 @@ def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:
             res = analyze_distance(ctx, first)
             if isinstance(res, _Distance) and not tree.args.get("distinct"):
                 tie = slot_of(res.ref, res.column.name, res.column.store_id)  # type: ignore[arg-type]
+    vrels: list[VectorRelation] = []
+    vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
     rewrite_distances(ctx, tree, specs)
     if tie is not None:
         tree.args["order"].append("expressions", exp.Ordered(this=tie))
-    return QueryPlan(sql=to_duck(tree), distances=specs)
+    return QueryPlan(sql=to_duck(tree), distances=specs, vectors=vrels)
 
 
 # -------------------------------------------------------------------------- translation

@@ -38,7 +38,7 @@ from engine.knn import vector_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
-from sqlfront import binder, ddl_index, pgcatalog
+from sqlfront import binder, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
@@ -46,7 +46,7 @@ from sqlfront.param_types import infer_param_oids
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
 from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
-from sqlfront.vectors import parse_vector_text
+from sqlfront.vectors import format_vector_text, parse_vector_text
 
 
 @dataclass
@@ -111,6 +111,7 @@ class Session:
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
         pgcatalog.ensure(self.cur, db)
+        vecfuncs.ensure(self.cur, db)
 
     # ------------------------------------------------------------------- state
     @property
@@ -481,7 +482,7 @@ class Session:
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
-        return Result(tag=tag, columns=cols, rows=res.rows)
+        return Result(tag=tag, columns=cols, rows=_vector_values(res.description, res.rows))
 
     def _columns(self, description: list[tuple]) -> list[Column]:
         vec = vector_columns(self.db, description)
@@ -490,6 +491,10 @@ class Session:
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
                 cols.append(Column(d[0], VECTOR_OID, dim))
+            elif str(d[1]) == vecfuncs.VALUE_TYPE:
+                cols.append(Column(d[0], VECTOR_OID))
+            elif str(d[1]) == vecfuncs.TEXT_TYPE:
+                cols.append(Column(d[0], TEXT_OID))
             else:
                 cols.append(Column(d[0], duckdb_type_to_oid(d[1])))
         return cols
@@ -876,6 +881,29 @@ class Session:
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
+
+
+def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
+    """Vector values computed by DuckDB (`vecfuncs`) as float32 arrays, or as pgvector's text
+    for a `::text` result column."""
+    kinds = {
+        i: str(d[1])
+        for i, d in enumerate(description)
+        if str(d[1]) in (vecfuncs.VALUE_TYPE, vecfuncs.TEXT_TYPE)
+    }
+    if not kinds or not rows:
+        return rows
+    out = [list(r) for r in rows]
+    for i, kind in kinds.items():
+        field = vecfuncs.VALUE_FIELD if kind == vecfuncs.VALUE_TYPE else vecfuncs.TEXT_FIELD
+        for r in out:
+            v = r[i]
+            if v is not None and v[field] is not None:
+                arr = np.asarray(v[field], dtype=np.float32)
+                r[i] = arr if field == vecfuncs.VALUE_FIELD else format_vector_text(arr)
+            else:
+                r[i] = None
+    return [tuple(r) for r in out]
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:
