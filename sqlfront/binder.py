@@ -306,7 +306,11 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
         if res is None:
             node.replace(exp.Null())
         elif isinstance(res, float):
-            node.replace(exp.Literal.number(repr(res)))
+            node.replace(
+                exp.Literal.number(repr(res))
+                if np.isfinite(res)
+                else exp.Cast(this=exp.Literal.string(repr(res)), to=exp.DataType.build("DOUBLE"))
+            )
         elif res.query is None:
             node.replace(exp.Null())
         else:

@@ -88,8 +88,19 @@ _MACROS = [
     f"{_S}.finite(list_transform(a, lambda x, i: x + b[i])))",
     f"CREATE OR REPLACE MACRO {_S}.sub(a, b) AS coalesce({_S}.same(a, b), "
     f"{_S}.finite(list_transform(a, lambda x, i: x - b[i])))",
-    f"CREATE OR REPLACE MACRO {_S}.mul(a, b) AS coalesce({_S}.same(a, b), "
+    f"CREATE OR REPLACE MACRO {_S}.mul(a, b) AS coalesce({_S}.same(a, b), CASE WHEN "
+    "list_bool_or(list_transform(a, lambda x, i: x * b[i] = 0 AND x <> 0 AND b[i] <> 0)) "
+    "THEN error('[22003] value out of range: underflow') END, "
     f"{_S}.finite(list_transform(a, lambda x, i: x * b[i])))",
+    # real[] / double precision[] / integer[] / numeric[] -> vector (array_to_vector)
+    f"CREATE OR REPLACE MACRO {_S}.fromarr(x) AS CASE "
+    "WHEN list_bool_or(list_transform(x, lambda e: e IS NULL)) THEN "
+    "error('[22004] array must not contain nulls') "
+    "WHEN list_bool_or(list_transform(x, lambda e: isnan(e))) THEN "
+    "error('[22000] NaN not allowed in vector') "
+    "WHEN list_bool_or(list_transform(x, lambda e: isinf(e))) THEN "
+    "error('[22000] infinite value not allowed in vector') "
+    f"ELSE {_S}.dimok(x) END",
     f"CREATE OR REPLACE MACRO {_S}.cat(a, b) AS {_S}.dimok(list_concat(a, b))",
     # functions
     f"CREATE OR REPLACE MACRO {_S}.dims(a) AS len(a)::INTEGER",
@@ -103,15 +114,21 @@ _MACROS = [
     f"CREATE OR REPLACE MACRO {_S}.bq(a) AS array_to_string(list_transform(a, "
     "lambda x: CASE WHEN x > 0 THEN '1' ELSE '0' END), '')::BIT",
     # aggregates: avg accumulates in float64 (vector_accum), sum in float32 (vector_add)
-    f"CREATE OR REPLACE MACRO {_S}.samedims(v, what) AS CASE WHEN min(len(v)) <> max(len(v)) "
-    "THEN error('[22000] ' || what || min(len(v)) || ' and ' || max(len(v))) END",
+    # the first non-NULL row's dimension against another one
+    f"CREATE OR REPLACE MACRO {_S}.dim1(v) AS "
+    "list_filter(list(len(v)), lambda d: d IS NOT NULL)[1]",
+    f"CREATE OR REPLACE MACRO {_S}.samedims(v, what, sep) AS CASE WHEN min(len(v)) <> max(len(v)) "
+    f"THEN error('[22000] ' || what || {_S}.dim1(v) || sep || CASE WHEN {_S}.dim1(v) = min(len(v)) "
+    "THEN max(len(v)) ELSE min(len(v)) END) END",
     f"CREATE OR REPLACE MACRO {_S}.vavg(v) AS coalesce("
-    f"{_S}.samedims(v, 'different vector dimensions '), list_transform(list_reduce("
-    "list(v::DOUBLE[]), lambda a, b: list_transform(a, lambda x, i: x + b[i])), "
+    f"{_S}.samedims(v, 'expected ', ' dimensions, not '), list_transform(list_reduce("
+    "list_filter(list(v::DOUBLE[]), lambda l: l IS NOT NULL), "
+    "lambda a, b: list_transform(a, lambda x, i: x + b[i])), "
     "lambda x: (x / count(v))::FLOAT))",
     f"CREATE OR REPLACE MACRO {_S}.vsum(v) AS coalesce("
-    f"{_S}.samedims(v, 'different vector dimensions '), {_S}.finite(list_reduce("
-    "list(v), lambda a, b: list_transform(a, lambda x, i: x + b[i]))))",
+    f"{_S}.samedims(v, 'different vector dimensions ', ' and '), {_S}.finite(list_reduce("
+    "list_filter(list(v), lambda l: l IS NOT NULL), "
+    "lambda a, b: list_transform(a, lambda x, i: x + b[i]))))",
     # text (approximate float4 output; the exact one is done in Python for result columns)
     f"CREATE OR REPLACE MACRO {_S}.text(a) AS '[' || array_to_string(list_transform(a, "
     "lambda x: regexp_replace(x::VARCHAR, '\\.0$', '')), ',') || ']'",
@@ -373,7 +390,7 @@ class _Rewriter:
             if self.kind(inner) == "vector":
                 lst = self.vec(inner)
             else:  # real[], double precision[], integer[], numeric[] or text expressions
-                lst = exp.Cast(this=self.scalar(inner), to=_float_list())
+                lst = _call("fromarr", exp.Cast(this=self.scalar(inner), to=_float_list()))
             return _call("typmod", lst, exp.Literal.number(n)) if n is not None else lst
         if b.is_const_vector_node(node):
             return const_list(b.const_vector(self.ctx, node, None))

@@ -1,0 +1,298 @@
+"""pgvector 0.8's functions, operators, aggregates and casts on `vector`, through psycopg.
+
+Expected values are pgvector's own regression outputs (test/expected/*.out of pgvector 0.8)
+where they exist, and numpy otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import psycopg
+import pytest
+from pgvector.psycopg import register_vector
+
+DIM = 8
+
+
+def _vec(text: str) -> np.ndarray:
+    return np.asarray(json.loads(text), dtype=np.float32)
+
+
+def _as_array(v) -> np.ndarray:  # noqa: ANN001 - pgvector returns Vector or ndarray by version
+    return np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32)
+
+
+def _text(v: np.ndarray) -> str:
+    return "[" + ",".join(repr(float(x)) for x in v) + "]"
+
+
+@pytest.fixture
+def data(conn):  # noqa: ANN001
+    """Table vf (id, g, e vector(8)) with 60 random rows (one NULL vector) and its numpy copy."""
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(60, DIM)).astype(np.float32)
+    groups = np.arange(60) % 3
+    conn.execute("DROP TABLE IF EXISTS vf")
+    conn.execute(f"CREATE TABLE vf (id int PRIMARY KEY, g int, e vector({DIM}))")
+    values = ", ".join(f"({i}, {groups[i]}, '{_text(base[i])}')" for i in range(60))
+    conn.execute(f"INSERT INTO vf VALUES {values}, (60, 0, NULL)")
+    yield base, groups
+    conn.execute("DROP TABLE vf")
+
+
+# ------------------------------------------------------------------ pgvector's own outputs
+
+KNOWN = [
+    ("SELECT l2_distance('[0,0]', '[3,4]')", 5.0),
+    ("SELECT l2_distance('[0,0]'::vector, '[0,1]')", 1.0),
+    ("SELECT inner_product('[1,2]', '[3,4]')", 11.0),
+    ("SELECT cosine_distance('[1,2]', '[2,4]')", 0.0),
+    ("SELECT cosine_distance('[1,2]', '[0,0]')", float("nan")),
+    ("SELECT cosine_distance('[1,1]', '[1,1]')", 0.0),
+    ("SELECT cosine_distance('[1,0]', '[0,2]')", 1.0),
+    ("SELECT cosine_distance('[1,1]', '[-1,-1]')", 2.0),
+    ("SELECT l1_distance('[0,0]', '[3,4]')", 7.0),
+    ("SELECT vector_dims('[1,2,3]')", 3),
+    ("SELECT vector_norm('[3,4]')", 5.0),
+    ("SELECT vector_norm('[0,1]')", 1.0),
+    ("SELECT l2_normalize('[3,4]')::text", "[0.6,0.8]"),
+    ("SELECT l2_normalize('[3,0]')::text", "[1,0]"),
+    ("SELECT l2_normalize('[0,0]')::text", "[0,0]"),
+    ("SELECT binary_quantize('[1,0,-1]')::text", "100"),
+    (
+        "SELECT binary_quantize('[0,0.1,-0.2,-0.3,0.4,0.5,0.6,-0.7,0.8,-0.9,1]')::text",
+        "01001110101",
+    ),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 1, 3)::text", "[1,2,3]"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 3, 2)::text", "[3,4]"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, -1, 3)::text", "[1]"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 3, 9)::text", "[3,4,5]"),
+    ("SELECT ('[1,2,3]'::vector + '[4,5,6]')::text", "[5,7,9]"),
+    ("SELECT ('[1,2,3]'::vector - '[4,5,6]')::text", "[-3,-3,-3]"),
+    ("SELECT ('[1,2,3]'::vector * '[4,5,6]')::text", "[4,10,18]"),
+    ("SELECT ('[1,2,3]'::vector || '[4,5]')::text", "[1,2,3,4,5]"),
+    ("SELECT ARRAY[1,2,3]::vector::text", "[1,2,3]"),
+    ("SELECT ARRAY[1.0,2.0,3.0]::vector::text", "[1,2,3]"),
+    ("SELECT ARRAY[1,2,3]::float4[]::vector::text", "[1,2,3]"),
+    ("SELECT ARRAY[1,2,3]::float8[]::vector::text", "[1,2,3]"),
+    ("SELECT ARRAY[1,2,3]::int[]::vector::text", "[1,2,3]"),
+    ("SELECT ARRAY[1.5,2,3]::numeric[]::vector::text", "[1.5,2,3]"),
+    ("SELECT '[1,2,3]'::vector::real[]", [1.0, 2.0, 3.0]),
+    ("SELECT '[1.5,2,3]'::vector(3)::text", "[1.5,2,3]"),
+    ("SELECT '[1e-05,1.5e+20,123456789]'::vector::text", "[1e-05,1.5e+20,1.2345679e+08]"),
+]
+
+
+@pytest.mark.parametrize(("sql", "expected"), KNOWN, ids=[k[0][7:50] for k in KNOWN])
+def test_known_pgvector_outputs(conn, sql: str, expected: object) -> None:  # noqa: ANN001
+    got = conn.execute(sql).fetchone()[0]
+    if isinstance(expected, float):
+        if np.isnan(expected):
+            assert np.isnan(got)
+        else:
+            assert got == pytest.approx(expected, abs=1e-6)
+    else:
+        assert got == expected
+
+
+ERRORS = [
+    ("SELECT l2_distance('[1,2,3]', '[1,2]')", "22000", "different vector dimensions 3 and 2"),
+    ("SELECT '[1,2,3]'::vector + '[1,2]'", "22000", "different vector dimensions 3 and 2"),
+    ("SELECT '[1,2,3]'::vector * '[1,2]'", "22000", "different vector dimensions 3 and 2"),
+    ("SELECT '[3e38]'::vector + '[3e38]'", "22003", "value out of range: overflow"),
+    ("SELECT '[1e37]'::vector * '[1e37]'", "22003", "value out of range: overflow"),
+    ("SELECT '[1e-37]'::vector * '[1e-37]'", "22003", "value out of range: underflow"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 1, 0)", "22000", "at least 1 dimension"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 3, -1)", "22000", "at least 1 dimension"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, -1, 2)", "22000", "at least 1 dimension"),
+    ("SELECT subvector('[1,2,3,4,5]'::vector, 6, 1)", "22000", "at least 1 dimension"),
+    ("SELECT '[1,2,3]'::vector(2)", "22000", "expected 2 dimensions, not 3"),
+    ("SELECT ARRAY[1,2,3]::vector(2)", "22000", "expected 2 dimensions, not 3"),
+    ("SELECT '[1,2'::vector", "22P02", "invalid input syntax for type vector"),
+    ("SELECT vector_dims('[1,x]')", "22P02", "invalid input syntax for type vector"),
+    ("SELECT ARRAY[1,NULL]::real[]::vector", "22004", "array must not contain nulls"),
+    ("SELECT ARRAY['NaN']::real[]::vector", "22000", "NaN not allowed in vector"),
+    ("SELECT ARRAY['Infinity']::real[]::vector", "22000", "infinite value not allowed"),
+    ("SELECT vector_dims('[1,2]', 3)", "42883", "does not exist"),
+    ("SELECT no_such_vector_fn('[1,2]')", "42883", "does not exist"),
+    ("SELECT '[1,2]'::vector::integer", "42846", "cannot cast type vector to"),
+]
+
+
+@pytest.mark.parametrize(("sql", "state", "message"), ERRORS, ids=[e[0][7:50] for e in ERRORS])
+def test_errors(conn, sql: str, state: str, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == state
+    assert message in str(ei.value)
+
+
+# ------------------------------------------------------------------ on a table, vs numpy
+
+
+def test_scalar_functions_on_column(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    q = np.linspace(-1, 1, DIM).astype(np.float32)
+    rows = conn.execute(
+        "SELECT id, vector_dims(e), vector_norm(e), l2_distance(e, %s), cosine_distance(e, %s),"
+        " inner_product(e, %s), l1_distance(e, %s) FROM vf ORDER BY id",
+        [_text(q)] * 4,
+    ).fetchall()
+    assert len(rows) == 61 and rows[60][1:] == (None,) * 6
+    got = np.array([r[1:] for r in rows[:60]], dtype=np.float64)
+    b = base.astype(np.float64)
+    qd = q.astype(np.float64)
+    norms = np.linalg.norm(b, axis=1)
+    assert (got[:, 0] == DIM).all()
+    np.testing.assert_allclose(got[:, 1], norms, rtol=1e-6)
+    np.testing.assert_allclose(got[:, 2], np.linalg.norm(b - qd, axis=1), rtol=1e-5)
+    cos = 1 - (b @ qd) / (norms * np.linalg.norm(qd))
+    np.testing.assert_allclose(got[:, 3], cos, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[:, 4], b @ qd, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[:, 5], np.abs(b - qd).sum(axis=1), rtol=1e-5)
+
+
+def test_vector_valued_functions_on_column(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    c = np.arange(1, DIM + 1, dtype=np.float32) / 4
+    rows = conn.execute(
+        "SELECT l2_normalize(e)::text, subvector(e, 2, 3)::text, binary_quantize(e)::text,"
+        " (e + %s)::text, (e - %s)::text, (e * %s)::text, (e || '[7]')::text"
+        " FROM vf WHERE e IS NOT NULL ORDER BY id",
+        [_text(c)] * 3,
+    ).fetchall()
+    assert len(rows) == 60
+    for i, r in enumerate(rows):
+        v = base[i]
+        norm = np.sqrt((v.astype(np.float64) ** 2).sum())
+        np.testing.assert_allclose(_vec(r[0]), (v / norm).astype(np.float32), rtol=1e-6)
+        np.testing.assert_array_equal(_vec(r[1]), v[1:4])
+        assert r[2] == "".join("1" if x > 0 else "0" for x in v)
+        np.testing.assert_array_equal(_vec(r[3]), v + c)
+        np.testing.assert_array_equal(_vec(r[4]), v - c)
+        np.testing.assert_array_equal(_vec(r[5]), v * c)
+        np.testing.assert_array_equal(_vec(r[6]), np.append(v, np.float32(7)))
+
+
+def test_text_cast_is_exact(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    rows = conn.execute("SELECT e::text, e FROM vf ORDER BY id").fetchall()
+    assert rows[60] == (None, None)
+    for i in range(60):
+        assert rows[i][0] == rows[i][1]  # same text as vector_out
+        np.testing.assert_array_equal(_vec(rows[i][0]), base[i])
+    got = conn.execute("SELECT count(*) FROM vf WHERE e::text = %s", (rows[5][1],)).fetchone()
+    assert got == (1,)
+
+
+def test_real_array_roundtrip(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    rows = conn.execute("SELECT e::real[], e::real[]::vector::text FROM vf ORDER BY id").fetchall()
+    for i in range(60):
+        np.testing.assert_array_equal(np.array(rows[i][0], dtype=np.float32), base[i])
+        np.testing.assert_array_equal(_vec(rows[i][1]), base[i])
+    with pytest.raises(psycopg.errors.DataException, match="expected 3 dimensions, not 8"):
+        conn.execute("SELECT e::vector(3) FROM vf")
+
+
+def test_distance_between_two_columns(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    rows = conn.execute(
+        "SELECT a.id, b.id, a.e <-> b.e, l1_distance(a.e, b.e), a.e <#> b.e FROM vf a "
+        "JOIN vf b ON b.id = a.id + 1 WHERE a.id < 59 ORDER BY a.id"
+    ).fetchall()
+    assert len(rows) == 59
+    for a, b, l2, l1, nip in rows:
+        va, vb = base[a].astype(np.float64), base[b].astype(np.float64)
+        assert l2 == pytest.approx(np.linalg.norm(va - vb), rel=1e-5)
+        assert l1 == pytest.approx(np.abs(va - vb).sum(), rel=1e-5)
+        assert nip == pytest.approx(-(va @ vb), rel=1e-5, abs=1e-5)
+
+
+def test_avg_and_sum(conn, data) -> None:  # noqa: ANN001
+    base, groups = data
+    avg, total, n = conn.execute("SELECT avg(e)::text, sum(e)::text, count(e) FROM vf").fetchone()
+    assert n == 60
+    np.testing.assert_allclose(_vec(avg), base.astype(np.float64).mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(_vec(total), base.sum(axis=0, dtype=np.float64), rtol=1e-5)
+    rows = conn.execute("SELECT g, avg(e), sum(e) FROM vf GROUP BY g ORDER BY g").fetchall()
+    assert [r[0] for r in rows] == [0, 1, 2]
+    for g, a, s in rows:
+        part = base[groups == g].astype(np.float64)
+        np.testing.assert_allclose(_vec(a), part.mean(axis=0), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(_vec(s), part.sum(axis=0), rtol=1e-5, atol=1e-5)
+    assert conn.execute("SELECT avg(e), sum(e) FROM vf WHERE id > 100").fetchone() == (None, None)
+
+
+def test_known_aggregate_outputs(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS va")
+    conn.execute("CREATE TABLE va (id int, e vector(3))")
+    conn.execute("INSERT INTO va VALUES (1, '[1,2,3]'), (2, '[3,5,7]'), (3, NULL)")
+    assert conn.execute("SELECT avg(e)::text, sum(e)::text FROM va").fetchone() == (
+        "[2,3.5,5]",
+        "[4,7,10]",
+    )
+    conn.execute("DROP TABLE va")
+
+
+def test_where_and_order_by(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    q = base[3] * 0.5
+    norms = np.linalg.norm(base.astype(np.float64), axis=1)
+    d = np.linalg.norm(base.astype(np.float64) - q, axis=1)
+    keep = np.nonzero(norms > 2.5)[0]
+    want = keep[np.argsort(d[keep], kind="stable")][:5].tolist()
+    got = conn.execute(
+        "SELECT id FROM vf WHERE vector_norm(e) > 2.5 ORDER BY l2_distance(e, %s) LIMIT 5",
+        (_text(q),),
+    ).fetchall()
+    assert [r[0] for r in got] == want
+    # the function form takes the kNN path like the operator
+    plain = conn.execute(
+        "SELECT id FROM vf ORDER BY cosine_distance(e, %s) LIMIT 4", (_text(q),)
+    ).fetchall()
+    op = conn.execute("SELECT id FROM vf ORDER BY e <=> %s LIMIT 4", (_text(q),)).fetchall()
+    assert plain == op and plain[0] == (3,)
+    ip = conn.execute(
+        "SELECT id FROM vf WHERE e IS NOT NULL ORDER BY inner_product(e, %s) DESC LIMIT 3",
+        (_text(q),),
+    ).fetchall()
+    assert [r[0] for r in ip] == np.argsort(-(base @ q), kind="stable")[:3].tolist()
+
+
+def test_more_like_this_with_avg(conn, data) -> None:  # noqa: ANN001
+    base, groups = data
+    centre = base[groups == 1].astype(np.float64).mean(axis=0).astype(np.float32)
+    d = np.linalg.norm(base.astype(np.float64) - centre, axis=1)
+    got = conn.execute(
+        "SELECT id FROM vf ORDER BY e <-> (SELECT avg(e) FROM vf WHERE g = 1) LIMIT 3"
+    ).fetchall()
+    assert [r[0] for r in got] == np.argsort(d, kind="stable")[:3].tolist()
+
+
+def test_parameters_text_and_binary(server, data) -> None:  # noqa: ANN001
+    base, _ = data
+    q = np.array([0.5] * DIM, dtype=np.float32)
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        register_vector(c)
+        for prepare in (False, True, True):
+            row = c.execute(
+                "SELECT l2_normalize(%s), %s + e, vector_dims(%s), l2_distance(e, %s) "
+                "FROM vf WHERE id = 4",
+                (q, q, q, q),
+                prepare=prepare,
+            ).fetchone()
+            np.testing.assert_allclose(_as_array(row[0]), q / np.linalg.norm(q), rtol=1e-6)
+            np.testing.assert_array_equal(_as_array(row[1]), base[4] + q)
+            assert row[2] == DIM
+            want = np.linalg.norm(base[4].astype(np.float64) - q)
+            assert row[3] == pytest.approx(want, rel=1e-6)
+        cur = c.cursor(binary=True)
+        row = cur.execute("SELECT subvector(e, 1, 2) FROM vf WHERE id = 7").fetchone()
+        np.testing.assert_array_equal(_as_array(row[0]), base[7][:2])
+        row = cur.execute("SELECT avg(e) FROM vf WHERE id = 7").fetchone()
+        np.testing.assert_array_equal(_as_array(row[0]), base[7])
+        got = c.execute("SELECT %s::vector(3)::text", ("[1,2,3]",)).fetchone()
+        assert got == ("[1,2,3]",)
