@@ -187,6 +187,12 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
         if isinstance(val, dict) and vecfuncs.VALUE_FIELD in val:
             return np.asarray(val[vecfuncs.VALUE_FIELD], dtype=np.float32)
         raise PgError("subquery must return a vector", sqlstate="42804")
+    if isinstance(node, exp.Anonymous | exp.Binary | exp.Cast | exp.Avg | exp.Sum) and not (
+        node.find(exp.Column)
+    ):
+        # a constant vector expression (`l2_normalize('[3,4]')`, `$1 || $2`): let DuckDB
+        # evaluate it once
+        return const_vector(ctx, exp.Subquery(this=exp.select(node.copy())), dim)
     raise FeatureNotSupported(
         f"vector operand {node.sql()[:60]} is not supported: use a vector column against a "
         "constant, a parameter or a scalar subquery"

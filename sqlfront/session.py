@@ -584,7 +584,7 @@ class Session:
             return Result(tag="INSERT 0 0")
         if len(res.rows[0]) != len(cols):
             raise PgError("INSERT has more expressions than target columns", sqlstate="42601")
-        data = [list(r) for r in res.rows]
+        data = [list(r) for r in _vector_values(res.description, res.rows)]
         for i, c in enumerate(cols):
             if not c.is_vector:
                 continue

@@ -296,3 +296,26 @@ def test_parameters_text_and_binary(server, data) -> None:  # noqa: ANN001
         np.testing.assert_array_equal(_as_array(row[0]), base[7])
         got = c.execute("SELECT %s::vector(3)::text", ("[1,2,3]",)).fetchone()
         assert got == ("[1,2,3]",)
+
+
+def test_insert_computed_vectors(conn, data) -> None:  # noqa: ANN001
+    base, groups = data
+    conn.execute("DROP TABLE IF EXISTS vc")
+    conn.execute(f"CREATE TABLE vc (id int, e vector({DIM}), t text)")
+    conn.execute(
+        "INSERT INTO vc (id, e) VALUES (1, l2_normalize(%s)), (2, subvector(%s, 1, 8))",
+        (_text(base[0]), _text(np.append(base[1], 5))),
+    )
+    conn.execute("INSERT INTO vc SELECT 10 + g, avg(e), avg(e)::text FROM vf GROUP BY g")
+    rows = conn.execute("SELECT id, e::text, t FROM vc ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [1, 2, 10, 11, 12]
+    norm = np.linalg.norm(base[0].astype(np.float64))
+    np.testing.assert_allclose(_vec(rows[0][1]), base[0] / norm, rtol=1e-6)
+    np.testing.assert_array_equal(_vec(rows[1][1]), base[1])
+    for g in range(3):
+        _, e, t = rows[2 + g]
+        assert e == t
+        np.testing.assert_allclose(
+            _vec(e), base[groups == g].astype(np.float64).mean(axis=0), rtol=1e-6, atol=1e-7
+        )
+    conn.execute("DROP TABLE vc")
