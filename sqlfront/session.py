@@ -608,18 +608,83 @@ class Session:
     def _update(self, tree: exp.Update, sql: str) -> Result:
         ctx = self._ctx(sql)
         tdef = self._dml_table(ctx, tree.this)
+        computed: list[tuple[exp.EQ, ColumnDef]] = []
         for eq in tree.expressions:
             col = eq.this
             if not isinstance(col, exp.Column):
                 continue
             c = binder.check_column(ctx, tdef, col.name)
             if c.is_vector:
+                value = eq.expression
+                if (
+                    value.find(exp.Column)
+                    and not binder.is_const_vector_node(value)
+                    and not binder._is_default(value)
+                ):
+                    computed.append((eq, c))
+                    continue
                 (node,) = binder.vector_values(ctx, c, [eq.expression])
                 eq.set("expression", node)
         specs: list = []
         binder.resolve_tables(ctx, tree)
+        rels = [self._computed_vectors(ctx, tree, eq, c, i) for i, (eq, c) in enumerate(computed)]
         binder.rewrite_distances(ctx, tree, specs)
-        return self._run_dml(tree, specs, "UPDATE", tdef)
+        try:
+            return self._run_dml(tree, specs, "UPDATE", tdef)
+        finally:
+            for rel in rels:
+                self.cur.unregister(rel)
+
+    def _computed_vectors(
+        self, ctx: BindContext, tree: exp.Update, eq: exp.EQ, c: ColumnDef, n: int
+    ) -> str:
+        """`UPDATE t SET e = <expression of the row>`: compute the new vectors with a SELECT,
+        append them to the store, and point the assignment at a (rowid, slot) relation."""
+        if tree.args.get("from_") is not None:
+            raise FeatureNotSupported("UPDATE ... FROM with a computed vector value")
+        target = tree.this
+        ref = target.alias_or_name
+        sel = exp.select(exp.column("rowid", table=ref), eq.expression.copy()).from_(target.copy())
+        where = tree.args.get("where")
+        if where is not None:
+            sel.set("where", where.copy())
+        res = execute_plan(self.db, self.cur, binder.bind_query(ctx, sel, top=False))
+        rows = _vector_values(res.description, res.rows)
+        present = [r for r in rows if r[1] is not None]
+        rids = np.array([r[0] for r in present], dtype=np.int64)
+        slots = np.empty(0, dtype=np.int64)
+        if present:
+            arrs = np.stack([np.asarray(r[1], dtype=np.float32) for r in present])
+            if c.dim is not None and arrs.shape[1] != c.dim:
+                raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
+            self._touched.add(c.store_id)  # type: ignore[arg-type]
+        rel = f"__vupd{n}"
+        self.cur.register(rel, {"rid": rids, "slot": np.asarray(slots, dtype=np.int64)})
+        field_name = binder.slot_field(c.store_id)  # type: ignore[arg-type]
+        eq.set(
+            "expression",
+            exp.Subquery(
+                this=exp.select(
+                    exp.Struct(
+                        expressions=[
+                            exp.PropertyEQ(
+                                this=exp.to_identifier(field_name),
+                                expression=exp.column("slot", table=rel),
+                            )
+                        ]
+                    )
+                )
+                .from_(rel)
+                .where(
+                    exp.EQ(
+                        this=exp.column("rid", table=rel),
+                        expression=exp.column("rowid", table=ref),
+                    )
+                )
+            ),
+        )
+        return rel
 
     def _delete(self, tree: exp.Delete, sql: str) -> Result:
         ctx = self._ctx(sql)

@@ -319,3 +319,25 @@ def test_insert_computed_vectors(conn, data) -> None:  # noqa: ANN001
             _vec(e), base[groups == g].astype(np.float64).mean(axis=0), rtol=1e-6, atol=1e-7
         )
     conn.execute("DROP TABLE vc")
+
+
+def test_update_with_computed_vectors(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    c = _text(np.full(DIM, 0.25, dtype=np.float32))
+    n = conn.execute("UPDATE vf SET e = l2_normalize(e) WHERE id < 10").rowcount
+    assert n == 10
+    conn.execute("UPDATE vf AS x SET e = x.e + %s, g = 5 WHERE id BETWEEN 10 AND 11", (c,))
+    rows = conn.execute("SELECT id, g, e::text FROM vf WHERE id < 12 ORDER BY id").fetchall()
+    for i in range(10):
+        want = base[i] / np.linalg.norm(base[i].astype(np.float64))
+        np.testing.assert_allclose(_vec(rows[i][2]), want, rtol=1e-6)
+    for i in (10, 11):
+        assert rows[i][1] == 5
+        np.testing.assert_array_equal(_vec(rows[i][2]), base[i] + np.float32(0.25))
+    # a NULL vector stays NULL; the norm of every updated vector is 1 (and a kNN still works)
+    conn.execute("UPDATE vf SET e = l2_normalize(e) WHERE id = 60")
+    assert conn.execute("SELECT e FROM vf WHERE id = 60").fetchone() == (None,)
+    norms = conn.execute("SELECT vector_norm(e) FROM vf WHERE id < 10").fetchall()
+    assert all(abs(r[0] - 1) < 1e-6 for r in norms)
+    top = conn.execute("SELECT id FROM vf ORDER BY e <-> %s LIMIT 1", (rows[3][2],)).fetchone()
+    assert top == (3,)
