@@ -39,6 +39,7 @@ _DUCK_TYPES: dict[str, str] = {
     "jsonb": "JSON",
     "json": "JSON",
     "bytea": "BLOB",
+    "bit": "BIT",  # bit(n) (pgvector's binary vectors); the length is not enforced
     "date": "DATE",
     "timestamp": "TIMESTAMP",
     "timestamptz": "TIMESTAMPTZ",

@@ -41,6 +41,8 @@ from engine.errors import FeatureNotSupported, PgError
 from planner.plan import VectorRelation
 from sqlfront.dialect import (
     CosineDistance,
+    HammingDistance,
+    JaccardDistance,
     L1Distance,
     L2Distance,
     NegInnerProduct,
@@ -129,6 +131,15 @@ _MACROS = [
     f"{_S}.samedims(v, 'different vector dimensions ', ' and '), {_S}.finite(list_reduce("
     "list_filter(list(v), lambda l: l IS NOT NULL), "
     "lambda a, b: list_transform(a, lambda x, i: x + b[i]))))",
+    # bit: <~> hamming, <%> jaccard (pgvector's bit.c)
+    f"CREATE OR REPLACE MACRO {_S}.samebits(a, b) AS CASE WHEN bit_length(a) <> bit_length(b) "
+    "THEN error('[22000] different bit lengths ' || bit_length(a) || ' and ' || bit_length(b)) "
+    "END",
+    f"CREATE OR REPLACE MACRO {_S}.hamming(a, b) AS coalesce({_S}.samebits(a, b), "
+    "bit_count(xor(a, b))::DOUBLE)",
+    f"CREATE OR REPLACE MACRO {_S}.jaccard(a, b) AS coalesce({_S}.samebits(a, b), CASE "
+    "WHEN bit_count(a & b) = 0 THEN 1.0::DOUBLE "
+    "ELSE 1 - bit_count(a & b) / (bit_count(a) + bit_count(b) - bit_count(a & b))::DOUBLE END)",
     # text (approximate float4 output; the exact one is done in Python for result columns)
     f"CREATE OR REPLACE MACRO {_S}.text(a) AS '[' || array_to_string(list_transform(a, "
     "lambda x: regexp_replace(x::VARCHAR, '\\.0$', '')), ',') || ']'",
@@ -185,8 +196,11 @@ _DISTANCE_FUNCS: dict[str, type[VectorDistance]] = {
     "l2_distance": L2Distance,
     "cosine_distance": CosineDistance,
     "l1_distance": L1Distance,
+    "hamming_distance": HammingDistance,
+    "jaccard_distance": JaccardDistance,
 }
 _METRIC_MACRO = {"l2": "l2", "cosine": "cosine", "l1": "l1"}
+_BIT_METRICS = {"hamming", "jaccard"}
 _ARITH = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.DPipe: "cat"}
 
 
@@ -340,6 +354,8 @@ class _Rewriter:
     def value(self, node: exp.Expression) -> tuple[exp.Expression, bool]:
         """DuckDB expression for a vector-operation root, and whether it is a FLOAT[]."""
         if isinstance(node, VectorDistance):
+            if node.metric in _BIT_METRICS:
+                return _call(node.metric, self.bits(node.this), self.bits(node.expression)), False
             macro = _METRIC_MACRO.get(node.metric)
             if node.metric == "ip":
                 return exp.Neg(
@@ -367,6 +383,25 @@ class _Rewriter:
         if isinstance(node, exp.Cast):
             return self.vec(node), True
         raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
+
+    def bits(self, node: exp.Expression) -> exp.Expression:
+        """DuckDB BIT expression for an operand of `<~>` / `<%>`."""
+        if isinstance(node, exp.Paren):
+            return self.bits(node.this)
+        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
+            node = node.this
+        if isinstance(node, exp.Literal) and node.is_string:
+            text = node.this
+            if not text or set(text) - {"0", "1"}:
+                bad = next((c for c in text if c not in "01"), "")
+                raise PgError(
+                    f'"{bad}" is not a valid binary digit' if bad else "bit string is empty",
+                    sqlstate="22P02",
+                )
+            return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build("BIT"))
+        if isinstance(node, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("BIT"))
+        return self.scalar(node)
 
     def vec(self, node: exp.Expression) -> exp.Expression:
         """DuckDB FLOAT[] expression for a node in a vector-argument position."""

@@ -341,3 +341,48 @@ def test_update_with_computed_vectors(conn, data) -> None:  # noqa: ANN001
     assert all(abs(r[0] - 1) < 1e-6 for r in norms)
     top = conn.execute("SELECT id FROM vf ORDER BY e <-> %s LIMIT 1", (rows[3][2],)).fetchone()
     assert top == (3,)
+
+
+# ------------------------------------------------------------------ bit (binary vectors)
+
+
+def test_bit_columns_hamming_and_jaccard(conn) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(11)
+    bits = rng.integers(0, 2, size=(40, 16)).astype(bool)
+    texts = ["".join("1" if b else "0" for b in row) for row in bits]
+    conn.execute("DROP TABLE IF EXISTS vb")
+    conn.execute("CREATE TABLE vb (id int PRIMARY KEY, x bit(16))")
+    conn.execute("INSERT INTO vb VALUES " + ", ".join(f"({i}, '{t}')" for i, t in enumerate(texts)))
+    q = bits[5] ^ (np.arange(16) < 3)  # 3 bits away from row 5
+    qt = "".join("1" if b else "0" for b in q)
+    rows = conn.execute(
+        "SELECT id, x, x <~> %s, x <%%> %s, hamming_distance(x, %s), jaccard_distance(x, %s) "
+        "FROM vb ORDER BY id",
+        [qt] * 4,
+    ).fetchall()
+    for i, x, ham, jac, ham_f, jac_f in rows:
+        assert x == texts[i]
+        want_ham = int((bits[i] ^ q).sum())
+        inter, union = int((bits[i] & q).sum()), int((bits[i] | q).sum())
+        want_jac = 1.0 if inter == 0 else 1 - inter / union
+        assert ham == ham_f == want_ham
+        assert jac == pytest.approx(want_jac) and jac_f == pytest.approx(want_jac)
+    ham_all = (bits ^ q).sum(axis=1)
+    got = conn.execute("SELECT x <~> %s AS d FROM vb ORDER BY x <~> %s LIMIT 5", [qt, qt])
+    assert [r[0] for r in got.fetchall()] == sorted(ham_all.tolist())[:5]
+    with pytest.raises(psycopg.errors.DataException, match="different bit lengths 16 and 2"):
+        conn.execute("SELECT x <~> '01' FROM vb")
+    conn.execute("DROP TABLE vb")
+
+
+def test_binary_quantize_with_hamming(conn, data) -> None:  # noqa: ANN001
+    base, _ = data
+    q = base[9]
+    rows = conn.execute(
+        "SELECT id, binary_quantize(e) <~> binary_quantize(%s) FROM vf WHERE id < 60 ORDER BY id",
+        (_text(q),),
+    ).fetchall()
+    want = ((base > 0) ^ (q > 0)).sum(axis=1)
+    assert [r[1] for r in rows] == want.astype(float).tolist()
+    known = conn.execute("SELECT '111'::bit(3) <~> '001', '1111'::bit(4) <%> '0011'").fetchone()
+    assert known == (2.0, 0.5)
