@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-VECTOR_TYPES = ("vector",)
+VECTOR_TYPES = ("vector", "halfvec")  # halfvec: float16-rounded values, float32 store
 SLOT_FIELD_PREFIX = "__vg"
 _SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
 
@@ -129,6 +129,9 @@ OPCLASS_METRIC = {
     "vector_l2_ops": "l2",
     "vector_cosine_ops": "cosine",
     "vector_ip_ops": "ip",
+    "halfvec_l2_ops": "l2",
+    "halfvec_cosine_ops": "cosine",
+    "halfvec_ip_ops": "ip",
 }
 
 

@@ -28,7 +28,7 @@ from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, Vecto
 from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
-from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
+from sqlfront.vectors import parse_vector_text, parse_vectors_bulk, round_halfvec
 
 CATALOG_SCHEMA = "__vg_pg"
 
@@ -267,6 +267,8 @@ def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | flo
             q = const_vector(ctx, sides[1 - i], c[2].dim)
             if q is not None and c[2].dim is not None:
                 _check_dims(c[2].dim, len(q))
+            if q is not None and c[2].pg_type == "halfvec":
+                q = round_halfvec(q)  # the constant is read as a halfvec, as in pgvector
             return _Distance(node, c[0], c[1], c[2], q)
     a = const_vector(ctx, sides[0], None)
     b = const_vector(ctx, sides[1], None)
@@ -492,9 +494,13 @@ def check_vector_casts(ctx: BindContext, tree: exp.Expression, others: bool = Fa
     so the cast would be meaningless)."""
     for cast in list(tree.find_all(exp.Cast)):
         inner = cast.this
-        if not isinstance(inner, exp.Column) or resolve_vector_column(ctx, inner) is None:
+        hit = resolve_vector_column(ctx, inner) if isinstance(inner, exp.Column) else None
+        if hit is None:
             continue
-        if _is_vector_type(cast.to) and not any(cast.to.expressions):
+        target = vecfuncs.vector_type_name(cast.to)
+        if target is not None and (
+            not others or (target == hit[2].pg_type and not any(cast.to.expressions))
+        ):
             cast.replace(inner)
         elif not others:
             raise FeatureNotSupported(
@@ -681,7 +687,7 @@ def vector_values(
         for i in range(len(nodes))
     ]
     if present:
-        slots = store.append(np.stack([arrays[i] for i in present]))  # type: ignore[misc]
+        slots = store.append(column_values(column, np.stack([arrays[i] for i in present])))  # type: ignore[misc]
         ctx.touched_stores.add(column.store_id)  # type: ignore[arg-type]
         field_name = slot_field(column.store_id)  # type: ignore[arg-type]
         for i, s in zip(present, slots.tolist(), strict=True):
@@ -693,6 +699,11 @@ def vector_values(
                 ]
             )
     return out
+
+
+def column_values(column: ColumnDef, arrays: np.ndarray) -> np.ndarray:
+    """The float32 rows to store for `column`: rounded to float16 for a halfvec column."""
+    return round_halfvec(arrays) if column.pg_type == "halfvec" else arrays
 
 
 def _is_default(node: exp.Expression) -> bool:

@@ -1576,7 +1576,10 @@ class _Loader:
                 slots = np.full(n, -1, dtype=np.int64)
                 if len(v.matrix):
                     dim = c.cdef.dim or v.matrix.shape[1]
-                    got = s.db.store(c.cdef.store_id, dim).append(v.matrix)
+                    mat = v.matrix
+                    if c.cdef.pg_type == "halfvec":
+                        mat = vectors.round_halfvec(mat)
+                    got = s.db.store(c.cdef.store_id, dim).append(mat)
                     s._touched.add(c.cdef.store_id)
                     if v.present is None:
                         slots = got

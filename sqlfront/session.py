@@ -43,10 +43,10 @@ from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
-from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
+from sqlfront.pgtypes import FLOAT8_OID, HALFVEC_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
 from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
-from sqlfront.vectors import format_vector_text, parse_vector_text
+from sqlfront.vectors import format_vector_text, parse_vector_text, round_halfvec
 
 
 @dataclass
@@ -487,14 +487,24 @@ class Session:
     def _columns(self, description: list[tuple]) -> list[Column]:
         vec = vector_columns(self.db, description)
         cols = []
+        half: set[int] = set()
+        if vec:
+            half = {
+                c.store_id  # type: ignore[misc]
+                for t in self.catalog.values()
+                for c in t.vector_columns()
+                if c.pg_type == "halfvec"
+            }
         for i, d in enumerate(description):
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
-                cols.append(Column(d[0], VECTOR_OID, dim))
+                cols.append(Column(d[0], HALFVEC_OID if vec[i] in half else VECTOR_OID, dim))
             elif str(d[1]) == vecfuncs.VALUE_TYPE:
                 cols.append(Column(d[0], VECTOR_OID))
             elif str(d[1]) == vecfuncs.TEXT_TYPE:
                 cols.append(Column(d[0], TEXT_OID))
+            elif str(d[1]) == vecfuncs.HALF_TYPE:
+                cols.append(Column(d[0], HALFVEC_OID))
             else:
                 cols.append(Column(d[0], duckdb_type_to_oid(d[1])))
         return cols
@@ -594,6 +604,7 @@ class Session:
             arrs = np.stack([np.asarray(data[j][i], dtype=np.float32) for j in present])
             if c.dim is not None and arrs.shape[1] != c.dim:
                 raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
             key = binder.slot_field(c.store_id)  # type: ignore[arg-type]
@@ -657,6 +668,7 @@ class Session:
             arrs = np.stack([np.asarray(r[1], dtype=np.float32) for r in present])
             if c.dim is not None and arrs.shape[1] != c.dim:
                 raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
         rel = f"__vupd{n}"
@@ -790,13 +802,13 @@ class Session:
         if not supported_type(tname):
             raise UndefinedObject(f'type "{tname}" does not exist')
         col = ColumnDef(name=item.name, pg_type=tname, type_args=targs)
-        if tname == "vector":
+        if tname in ("vector", "halfvec"):
             if not targs:
-                raise FeatureNotSupported("vector columns need a dimension, e.g. vector(384)")
+                raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
             if targs[0] > 16000:
-                raise PgError("vector cannot have more than 16000 dimensions", sqlstate="54000")
+                raise PgError(f"{tname} cannot have more than 16000 dimensions", sqlstate="54000")
             if targs[0] < 1:
-                raise PgError("dimensions for type vector must be at least 1", sqlstate="22023")
+                raise PgError(f"dimensions for type {tname} must be at least 1", sqlstate="22023")
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4
@@ -951,21 +963,26 @@ class Session:
 def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
     """Vector values computed by DuckDB (`vecfuncs`) as float32 arrays, or as pgvector's text
     for a `::text` result column."""
-    kinds = {
-        i: str(d[1])
-        for i, d in enumerate(description)
-        if str(d[1]) in (vecfuncs.VALUE_TYPE, vecfuncs.TEXT_TYPE)
+    fields = {
+        vecfuncs.VALUE_TYPE: vecfuncs.VALUE_FIELD,
+        vecfuncs.TEXT_TYPE: vecfuncs.TEXT_FIELD,
+        vecfuncs.HALF_TYPE: vecfuncs.HALF_FIELD,
     }
+    kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
     if not kinds or not rows:
         return rows
     out = [list(r) for r in rows]
-    for i, kind in kinds.items():
-        field = vecfuncs.VALUE_FIELD if kind == vecfuncs.VALUE_TYPE else vecfuncs.TEXT_FIELD
+    for i, tag in kinds.items():
         for r in out:
             v = r[i]
-            if v is not None and v[field] is not None:
-                arr = np.asarray(v[field], dtype=np.float32)
-                r[i] = arr if field == vecfuncs.VALUE_FIELD else format_vector_text(arr)
+            if v is not None and v[tag] is not None:
+                arr = np.asarray(v[tag], dtype=np.float32)
+                if tag == vecfuncs.HALF_FIELD:
+                    r[i] = round_halfvec(arr)
+                elif tag == vecfuncs.TEXT_FIELD:
+                    r[i] = format_vector_text(arr)
+                else:
+                    r[i] = arr
             else:
                 r[i] = None
     return [tuple(r) for r in out]

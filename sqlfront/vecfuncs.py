@@ -48,6 +48,7 @@ from sqlfront.dialect import (
     NegInnerProduct,
     VectorDistance,
 )
+from sqlfront.vectors import round_halfvec
 
 if TYPE_CHECKING:
     from sqlfront.binder import BindContext
@@ -57,6 +58,8 @@ VALUE_FIELD = "__vgv"
 TEXT_FIELD = "__vgt"
 VALUE_TYPE = f"STRUCT({VALUE_FIELD} FLOAT[])"
 TEXT_TYPE = f"STRUCT({TEXT_FIELD} FLOAT[])"
+HALF_FIELD = "__vgh"
+HALF_TYPE = f"STRUCT({HALF_FIELD} FLOAT[])"
 MAX_DIM = 16000
 
 _S = SCHEMA
@@ -217,12 +220,19 @@ def _func_name(node: exp.Expression) -> str | None:
     return None
 
 
-def is_vector_type(dt: exp.Expression) -> bool:
+def vector_type_name(dt: exp.Expression) -> str | None:
+    """ "vector" or "halfvec" if `dt` is one of those types (with or without dimensions)."""
     if not isinstance(dt, exp.DataType):
-        return False
+        return None
     if dt.this == exp.DataType.Type.VECTOR:
-        return True
-    return str(dt.args.get("kind") or "").lower() == "vector"
+        return "vector"
+    kind = dt.args.get("kind")
+    name = (kind.name if isinstance(kind, exp.Expression) else str(kind or "")).lower()
+    return name if name in ("vector", "halfvec") else None
+
+
+def is_vector_type(dt: exp.Expression) -> bool:
+    return vector_type_name(dt) is not None
 
 
 def _typmod(dt: exp.DataType) -> int | None:
@@ -294,10 +304,15 @@ class _Rewriter:
             return self.kind(node) == "vector"
         if isinstance(node, exp.Cast):
             if is_vector_type(node.to):  # a plain `col::vector` is the column itself
+                hit = (
+                    self.b.resolve_vector_column(self.ctx, node.this)
+                    if isinstance(node.this, exp.Column)
+                    else None
+                )
                 return not (
-                    isinstance(node.this, exp.Column)
+                    hit is not None
                     and _typmod(node.to) is None
-                    and self.b.resolve_vector_column(self.ctx, node.this) is not None
+                    and hit[2].pg_type == vector_type_name(node.to)
                 )
             return self.kind(node.this) == "vector"
         return False
@@ -322,8 +337,10 @@ class _Rewriter:
             return self.cast_from_vector(node, select_item)
         out, is_vec = self.value(node)
         if is_vec:
+            half = isinstance(node, exp.Cast) and vector_type_name(node.to) == "halfvec"
+            tag = HALF_FIELD if half else VALUE_FIELD
             return exp.Struct(
-                expressions=[exp.PropertyEQ(this=exp.to_identifier(VALUE_FIELD), expression=out)]
+                expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]
             )
         return out
 
@@ -421,6 +438,8 @@ class _Rewriter:
                 v = b.const_vector(self.ctx, inner, n)
                 if v is not None and n is not None and len(v) != n:
                     raise PgError(f"expected {n} dimensions, not {len(v)}", sqlstate="22000")
+                if v is not None and vector_type_name(node.to) == "halfvec":
+                    v = round_halfvec(v)
                 return const_list(v)
             if self.kind(inner) == "vector":
                 lst = self.vec(inner)

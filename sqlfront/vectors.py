@@ -622,6 +622,23 @@ def decode_vector_binary(data: bytes, expected_dim: int | None = None) -> np.nda
     return _recv_elements(buf, 4, dim, ">f4", "vector")
 
 
+def round_halfvec(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded to float16 as pgvector's halfvec stores them (still float32).
+
+    Raises 22003 like `halfvec_in` for a finite value beyond float16's range (65504).
+    """
+    a = np.asarray(a, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        h = a.astype(np.float16)
+    bad = np.isinf(h) & np.isfinite(a)
+    if bad.any():
+        x = float(a[bad][0])
+        raise DataException(
+            f'"{format_float4(x)}" is out of range for type halfvec', sqlstate="22003"
+        )
+    return h.astype(np.float32)
+
+
 def decode_halfvec_binary(data: bytes, expected_dim: int | None = None) -> np.ndarray:
     """pgvector's `halfvec_recv` (int16 dim, int16 unused, dim x float2) -> float32 array."""
     buf = bytes(data)

@@ -386,3 +386,42 @@ def test_binary_quantize_with_hamming(conn, data) -> None:  # noqa: ANN001
     assert [r[1] for r in rows] == want.astype(float).tolist()
     known = conn.execute("SELECT '111'::bit(3) <~> '001', '1111'::bit(4) <%> '0011'").fetchone()
     assert known == (2.0, 0.5)
+
+
+# ------------------------------------------------------------------ halfvec
+
+
+def test_halfvec_column(conn) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(30, 4)).astype(np.float32)
+    half = base.astype(np.float16).astype(np.float32)
+    conn.execute("DROP TABLE IF EXISTS vh")
+    conn.execute("CREATE TABLE vh (id int PRIMARY KEY, x halfvec(4))")
+    conn.execute(
+        "INSERT INTO vh VALUES " + ", ".join(f"({i}, '{_text(v)}')" for i, v in enumerate(base))
+    )
+    cur = conn.execute("SELECT id, x, x::text FROM vh ORDER BY id")
+    assert cur.description[1].type_code == 16387  # halfvec's OID (pgtypes.HALFVEC_OID)
+    for i, x, t in cur.fetchall():
+        assert x == t
+        np.testing.assert_array_equal(_vec(t), half[i])
+    q = half[7] + np.float16(0.5)
+    d = np.linalg.norm(half.astype(np.float64) - q.astype(np.float16), axis=1)
+    want = np.argsort(d, kind="stable")[:3].tolist()
+    got = conn.execute("SELECT id FROM vh ORDER BY x <-> %s LIMIT 3", (_text(q),)).fetchall()
+    assert [r[0] for r in got] == want
+    conn.execute("CREATE INDEX ON vh USING hnsw (x halfvec_l2_ops)")
+    got = conn.execute("SELECT id FROM vh ORDER BY x <-> %s LIMIT 3", (_text(q),)).fetchall()
+    assert [r[0] for r in got] == want
+    norms = conn.execute("SELECT vector_norm(x) FROM vh ORDER BY id").fetchall()
+    np.testing.assert_allclose([r[0] for r in norms], np.linalg.norm(half, axis=1), rtol=1e-6)
+    assert conn.execute("SELECT '[1.1,2.2]'::halfvec(2)::text").fetchone() == (
+        "[1.0996094,2.1992188]",
+    )
+    with pytest.raises(
+        psycopg.errors.NumericValueOutOfRange, match="out of range for type halfvec"
+    ):
+        conn.execute("INSERT INTO vh VALUES (100, '[1,2,3,70000]')")
+    with pytest.raises(psycopg.errors.DataException, match="expected 4 dimensions, not 3"):
+        conn.execute("INSERT INTO vh VALUES (100, '[1,2,3]')")
+    conn.execute("DROP TABLE vh")
