@@ -16,7 +16,8 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-VECTOR_TYPES = ("vector", "halfvec")  # halfvec: float16-rounded values, float32 store
+# halfvec: float16-rounded values; sparsevec: dense; both in the float32 store
+VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 SLOT_FIELD_PREFIX = "__vg"
 _SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
 

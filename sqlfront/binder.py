@@ -28,7 +28,13 @@ from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, Vecto
 from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
-from sqlfront.vectors import parse_vector_text, parse_vectors_bulk, round_halfvec
+from sqlfront.vectors import (
+    parse_sparsevec_text,
+    parse_vector_text,
+    parse_vectors_bulk,
+    round_halfvec,
+    sparse_to_dense,
+)
 
 CATALOG_SCHEMA = "__vg_pg"
 
@@ -147,7 +153,15 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
     if isinstance(node, exp.Paren):
         return const_vector(ctx, node.this, dim)
     if isinstance(node, exp.Cast) and _is_vector_type(node.to):
-        return const_vector(ctx, node.this, dim)
+        inner = node.this
+        if (
+            vecfuncs.vector_type_name(node.to) == "sparsevec"
+            and isinstance(inner, exp.Literal)
+            and inner.is_string
+            and "vector" not in inner.meta
+        ):
+            return sparse_to_dense(parse_sparsevec_text(inner.this))
+        return const_vector(ctx, inner, dim)
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Literal) and node.is_string:
@@ -156,6 +170,8 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
         vec = node.meta.get("vector")
         if vec is not None:
             return vec
+        if node.this.lstrip(" \t\n\r\v\f").startswith("{"):  # a sparsevec literal
+            return sparse_to_dense(parse_sparsevec_text(node.this))
         return parse_vector_text(node.this)
     if isinstance(node, exp.Array):
         vals = []
@@ -668,7 +684,7 @@ def vector_values(
         for i, n in enumerate(nodes)
         if isinstance(n, exp.Literal) and n.is_string and "vector" not in n.meta
     ]
-    if len(texts_idx) > 1 and dim is not None:
+    if len(texts_idx) > 1 and dim is not None and column.pg_type != "sparsevec":
         bulk = parse_vectors_bulk([nodes[i].this for i in texts_idx], dim)
         for j, i in enumerate(texts_idx):
             arrays[i] = bulk[j]

@@ -43,10 +43,23 @@ from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
-from sqlfront.pgtypes import FLOAT8_OID, HALFVEC_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
+from sqlfront.pgtypes import (
+    FLOAT8_OID,
+    HALFVEC_OID,
+    SPARSEVEC_OID,
+    TEXT_OID,
+    VECTOR_OID,
+    duckdb_type_to_oid,
+)
 from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
-from sqlfront.vectors import format_vector_text, parse_vector_text, round_halfvec
+from sqlfront.vectors import (
+    dense_to_sparse,
+    format_sparsevec_text,
+    format_vector_text,
+    parse_vector_text,
+    round_halfvec,
+)
 
 
 @dataclass
@@ -482,29 +495,40 @@ class Session:
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
-        return Result(tag=tag, columns=cols, rows=_vector_values(res.description, res.rows))
+        rows = _vector_values(res.description, res.rows)
+        sparse = [i for i, c in enumerate(cols) if c.type_oid == SPARSEVEC_OID]
+        if sparse and rows:  # sparsevec columns are stored dense
+            out = [list(r) for r in rows]
+            for r in out:
+                for i in sparse:
+                    if r[i] is not None:
+                        r[i] = dense_to_sparse(r[i])
+            rows = [tuple(r) for r in out]
+        return Result(tag=tag, columns=cols, rows=rows)
 
     def _columns(self, description: list[tuple]) -> list[Column]:
         vec = vector_columns(self.db, description)
         cols = []
-        half: set[int] = set()
+        kinds: dict[int, str] = {}
         if vec:
-            half = {
-                c.store_id  # type: ignore[misc]
+            kinds = {
+                c.store_id: c.pg_type  # type: ignore[misc]
                 for t in self.catalog.values()
                 for c in t.vector_columns()
-                if c.pg_type == "halfvec"
             }
         for i, d in enumerate(description):
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
-                cols.append(Column(d[0], HALFVEC_OID if vec[i] in half else VECTOR_OID, dim))
+                oid = _VECTOR_TYPE_OIDS.get(kinds.get(vec[i], "vector"), VECTOR_OID)
+                cols.append(Column(d[0], oid, dim))
             elif str(d[1]) == vecfuncs.VALUE_TYPE:
                 cols.append(Column(d[0], VECTOR_OID))
-            elif str(d[1]) == vecfuncs.TEXT_TYPE:
+            elif str(d[1]) in (vecfuncs.TEXT_TYPE, vecfuncs.SPARSE_TEXT_TYPE):
                 cols.append(Column(d[0], TEXT_OID))
             elif str(d[1]) == vecfuncs.HALF_TYPE:
                 cols.append(Column(d[0], HALFVEC_OID))
+            elif str(d[1]) == vecfuncs.SPARSE_TYPE:
+                cols.append(Column(d[0], SPARSEVEC_OID))
             else:
                 cols.append(Column(d[0], duckdb_type_to_oid(d[1])))
         return cols
@@ -802,7 +826,7 @@ class Session:
         if not supported_type(tname):
             raise UndefinedObject(f'type "{tname}" does not exist')
         col = ColumnDef(name=item.name, pg_type=tname, type_args=targs)
-        if tname in ("vector", "halfvec"):
+        if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
                 raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
             if targs[0] > 16000:
@@ -960,6 +984,9 @@ class Session:
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
 
 
+_VECTOR_TYPE_OIDS = {"vector": VECTOR_OID, "halfvec": HALFVEC_OID, "sparsevec": SPARSEVEC_OID}
+
+
 def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
     """Vector values computed by DuckDB (`vecfuncs`) as float32 arrays, or as pgvector's text
     for a `::text` result column."""
@@ -967,6 +994,8 @@ def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
         vecfuncs.VALUE_TYPE: vecfuncs.VALUE_FIELD,
         vecfuncs.TEXT_TYPE: vecfuncs.TEXT_FIELD,
         vecfuncs.HALF_TYPE: vecfuncs.HALF_FIELD,
+        vecfuncs.SPARSE_TYPE: vecfuncs.SPARSE_FIELD,
+        vecfuncs.SPARSE_TEXT_TYPE: vecfuncs.SPARSE_TEXT_FIELD,
     }
     kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
     if not kinds or not rows:
@@ -981,6 +1010,8 @@ def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
                     r[i] = round_halfvec(arr)
                 elif tag == vecfuncs.TEXT_FIELD:
                     r[i] = format_vector_text(arr)
+                elif tag == vecfuncs.SPARSE_TEXT_FIELD:
+                    r[i] = format_sparsevec_text(dense_to_sparse(arr))
                 else:
                     r[i] = arr
             else:

@@ -60,6 +60,11 @@ VALUE_TYPE = f"STRUCT({VALUE_FIELD} FLOAT[])"
 TEXT_TYPE = f"STRUCT({TEXT_FIELD} FLOAT[])"
 HALF_FIELD = "__vgh"
 HALF_TYPE = f"STRUCT({HALF_FIELD} FLOAT[])"
+SPARSE_FIELD = "__vgs"
+SPARSE_TYPE = f"STRUCT({SPARSE_FIELD} FLOAT[])"
+_TAGS = {"vector": VALUE_FIELD, "halfvec": HALF_FIELD, "sparsevec": SPARSE_FIELD}
+SPARSE_TEXT_FIELD = "__vgst"
+SPARSE_TEXT_TYPE = f"STRUCT({SPARSE_TEXT_FIELD} FLOAT[])"
 MAX_DIM = 16000
 
 _S = SCHEMA
@@ -146,6 +151,10 @@ _MACROS = [
     # text (approximate float4 output; the exact one is done in Python for result columns)
     f"CREATE OR REPLACE MACRO {_S}.text(a) AS '[' || array_to_string(list_transform(a, "
     "lambda x: regexp_replace(x::VARCHAR, '\\.0$', '')), ',') || ']'",
+    f"CREATE OR REPLACE MACRO {_S}.stext(a) AS '{{' || array_to_string(list_filter("
+    "list_transform(a, lambda x, i: CASE WHEN x <> 0 THEN i || ':' || "
+    "regexp_replace(x::VARCHAR, '\\.0$', '') END), lambda s: s IS NOT NULL), ',') || "
+    "'}/' || len(a)",
 ]
 
 _lock = threading.Lock()
@@ -228,7 +237,7 @@ def vector_type_name(dt: exp.Expression) -> str | None:
         return "vector"
     kind = dt.args.get("kind")
     name = (kind.name if isinstance(kind, exp.Expression) else str(kind or "")).lower()
-    return name if name in ("vector", "halfvec") else None
+    return name if name in ("vector", "halfvec", "sparsevec") else None
 
 
 def is_vector_type(dt: exp.Expression) -> bool:
@@ -337,8 +346,8 @@ class _Rewriter:
             return self.cast_from_vector(node, select_item)
         out, is_vec = self.value(node)
         if is_vec:
-            half = isinstance(node, exp.Cast) and vector_type_name(node.to) == "halfvec"
-            tag = HALF_FIELD if half else VALUE_FIELD
+            name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
+            tag = _TAGS[name or "vector"]
             return exp.Struct(
                 expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]
             )
@@ -351,15 +360,28 @@ class _Rewriter:
         self.rewrite(node)
         return node
 
+    def source_type(self, node: exp.Expression) -> str:
+        """ "vector", "halfvec" or "sparsevec": the pgvector type of a vector expression."""
+        if isinstance(node, exp.Paren):
+            return self.source_type(node.this)
+        if isinstance(node, exp.Column):
+            hit = self.b.resolve_vector_column(self.ctx, node)
+            return hit[2].pg_type if hit is not None else "vector"
+        if isinstance(node, exp.Cast):
+            return vector_type_name(node.to) or "vector"
+        return "vector"
+
     def cast_from_vector(self, node: exp.Cast, select_item: bool) -> exp.Expression:
         lst = self.vec(node.this)
         to = node.to
         if to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR):
+            sparse = self.source_type(node.this) == "sparsevec"
             if select_item:
+                tag = SPARSE_TEXT_FIELD if sparse else TEXT_FIELD
                 return exp.Struct(
-                    expressions=[exp.PropertyEQ(this=exp.to_identifier(TEXT_FIELD), expression=lst)]
+                    expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=lst)]
                 )
-            return _call("text", lst)
+            return _call("stext" if sparse else "text", lst)
         if (
             to.this == exp.DataType.Type.ARRAY
             and to.expressions
@@ -435,7 +457,7 @@ class _Rewriter:
             n = _typmod(node.to)
             inner = node.this
             if b.is_const_vector_node(inner):
-                v = b.const_vector(self.ctx, inner, n)
+                v = b.const_vector(self.ctx, node, n)
                 if v is not None and n is not None and len(v) != n:
                     raise PgError(f"expected {n} dimensions, not {len(v)}", sqlstate="22000")
                 if v is not None and vector_type_name(node.to) == "halfvec":

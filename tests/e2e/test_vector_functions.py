@@ -425,3 +425,53 @@ def test_halfvec_column(conn) -> None:  # noqa: ANN001
     with pytest.raises(psycopg.errors.DataException, match="expected 4 dimensions, not 3"):
         conn.execute("INSERT INTO vh VALUES (100, '[1,2,3]')")
     conn.execute("DROP TABLE vh")
+
+
+# ------------------------------------------------------------------ sparsevec
+
+
+def test_sparsevec_column_text_io(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS vs")
+    conn.execute("CREATE TABLE vs (id int PRIMARY KEY, x sparsevec(5))")
+    conn.execute(
+        "INSERT INTO vs VALUES (1, '{1:1.5,3:2}/5'), (2, ' { 5:1 , 2:0 } / 5 '), (3, NULL), "
+        "(4, '{}/5')"
+    )
+    cur = conn.execute("SELECT id, x, x::text FROM vs ORDER BY id")
+    assert cur.description[1].type_code == 16389  # sparsevec's OID (pgtypes.SPARSEVEC_OID)
+    assert cur.fetchall() == [
+        (1, "{1:1.5,3:2}/5", "{1:1.5,3:2}/5"),
+        (2, "{5:1}/5", "{5:1}/5"),
+        (3, None, None),
+        (4, "{}/5", "{}/5"),
+    ]
+    got = conn.execute(
+        "SELECT id, x <-> '{1:1}/5', l1_distance(x, '{1:1}/5') FROM vs WHERE id < 3 ORDER BY id"
+    ).fetchall()
+    assert got[0] == (1, pytest.approx(np.sqrt(0.25 + 4)), pytest.approx(2.5))
+    assert got[1] == (2, pytest.approx(np.sqrt(2)), pytest.approx(2.0))
+    top = conn.execute("SELECT id FROM vs ORDER BY x <#> %s LIMIT 1", ("{3:1}/5",)).fetchone()
+    assert top == (1,)
+    assert conn.execute("SELECT '{3:2,1:1.5}/5'::sparsevec::text").fetchone() == ("{1:1.5,3:2}/5",)
+    with pytest.raises(psycopg.errors.DataException, match="expected 5 dimensions, not 4"):
+        conn.execute("INSERT INTO vs VALUES (9, '{1:1}/4')")
+    conn.execute("DROP TABLE vs")
+
+
+SPARSE_ERRORS = [
+    ("SELECT '{1:1,1:2}/5'::sparsevec", "22000", "must not contain duplicates"),
+    ("SELECT '{6:1}/5'::sparsevec", "22000", "index out of bounds"),
+    ("SELECT '{0:1}/5'::sparsevec", "22000", "index out of bounds"),
+    ("SELECT '{1:1'::sparsevec", "22P02", "invalid input syntax for type sparsevec"),
+    ("SELECT '[1,2]'::sparsevec", "22P02", "invalid input syntax for type sparsevec"),
+    ("SELECT '{1:NaN}/2'::sparsevec", "22000", "NaN not allowed in sparsevec"),
+    ("SELECT '{1:1}/0'::sparsevec", "22000", "at least 1 dimension"),
+]
+
+
+@pytest.mark.parametrize(("sql", "state", "message"), SPARSE_ERRORS)
+def test_sparsevec_errors(conn, sql: str, state: str, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == state
+    assert message in str(ei.value)

@@ -1,4 +1,5 @@
-"""The `__vg_fn` DuckDB macros and the pure helpers of sqlfront.vecfuncs, without a server."""
+"""The `__vg_fn` DuckDB macros, sqlfront.vecfuncs helpers and the halfvec/sparsevec helpers of
+sqlfront.vectors, without a server."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ import numpy as np
 import pytest
 
 from engine.duck_errors import translate
+from engine.errors import DataException, InvalidTextRepresentation
 from sqlfront import vecfuncs
 from sqlfront.dialect import CosineDistance, L2Distance, NegInnerProduct, parse
+from sqlfront.vectors import (
+    dense_to_sparse,
+    format_sparsevec_text,
+    parse_sparsevec_text,
+    round_halfvec,
+    sparse_to_dense,
+)
 
 
 class _Db:
@@ -105,3 +114,26 @@ def test_function_to_operator() -> None:
     assert isinstance(items[1], CosineDistance)
     assert isinstance(items[2].this.this, NegInnerProduct)  # -(e <#> q)
     assert items[3].sql() == "VECTOR_DIMS(e)"
+
+
+def test_parse_and_format_sparsevec() -> None:
+    v = parse_sparsevec_text(" {3:2, 1:1.5 ,4:0}/ 5 ")
+    assert v.dim == 5
+    assert v.indices.tolist() == [0, 2] and v.values.tolist() == [1.5, 2.0]
+    assert format_sparsevec_text(v) == "{1:1.5,3:2}/5"
+    np.testing.assert_array_equal(sparse_to_dense(v), [1.5, 0, 2, 0, 0])
+    assert format_sparsevec_text(dense_to_sparse(sparse_to_dense(v))) == "{1:1.5,3:2}/5"
+    assert format_sparsevec_text(parse_sparsevec_text("{}/3")) == "{}/3"
+    with pytest.raises(DataException, match="expected 4 dimensions, not 5"):
+        parse_sparsevec_text("{1:1}/5", expected_dim=4)
+    with pytest.raises(InvalidTextRepresentation):
+        parse_sparsevec_text("{1:1}/5 x")
+    with pytest.raises(DataException, match="out of range for type sparsevec"):
+        parse_sparsevec_text("{1:1e39}/5")
+
+
+def test_round_halfvec() -> None:
+    a = np.array([0.1, 1.1, 65504, -2.5e-8], dtype=np.float32)
+    np.testing.assert_array_equal(round_halfvec(a), a.astype(np.float16).astype(np.float32))
+    with pytest.raises(DataException, match='"70000" is out of range for type halfvec'):
+        round_halfvec(np.array([1, 70000], dtype=np.float32))
