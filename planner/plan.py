@@ -39,6 +39,10 @@ class VectorRelation:
 
     name: str
     store_id: int
+    # only the slots this query lists (the rows a filter keeps), or the kNN candidates
+    slots_sql: str | None = None
+    knn: bool = False
+    uses: int = 0  # how many (select, column) pairs read it; a filter applies to one
 
 
 @dataclass

@@ -570,6 +570,9 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
     specs: list[DistanceSpec] = []
     vrels: list[VectorRelation] = []
     vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
+    for vrel in vrels:  # the kNN join keeps only the candidates' rows
+        if vrel.store_id == scan.store_id and vrel.uses == 1:
+            vrel.knn, vrel.slots_sql = True, None
     rewrite_distances(ctx, tree, specs)
     tree.set("where", None)
     tree = tree.join(

@@ -451,8 +451,8 @@ class _Rewriter:
             hit = b.resolve_vector_column(self.ctx, node)
             if hit is None:
                 return exp.Cast(this=self.scalar(node), to=_float_list())
-            ref, _table, col = hit
-            return self.column(node, ref, col.name, col.store_id)  # type: ignore[arg-type]
+            ref, table, col = hit
+            return self.column(node, ref, table.name, col.name, col.store_id)  # type: ignore[arg-type]
         if isinstance(node, exp.Cast) and is_vector_type(node.to):
             n = _typmod(node.to)
             inner = node.this
@@ -478,7 +478,9 @@ class _Rewriter:
             f"function argument {node.sql('postgres')[:60]} is not a vector", sqlstate="42883"
         )
 
-    def column(self, node: exp.Column, ref: str, column: str, store_id: int) -> exp.Expression:
+    def column(
+        self, node: exp.Column, ref: str, table: str, column: str, store_id: int
+    ) -> exp.Expression:
         """`alias.v` of a LEFT JOIN of the store's relation added to the column's SELECT (a
         correlated subquery would end up inside the macros' lambdas, which DuckDB refuses)."""
         rel = next((r for r in self.rels if r.store_id == store_id), None)
@@ -493,6 +495,10 @@ class _Rewriter:
         if alias is None:
             alias = f"__vj{len(self.joins) + 1}"
             self.joins[key] = alias
+            rel.uses += 1
+            rel.slots_sql = (
+                self.slots_sql(select, table, column, store_id) if rel.uses == 1 else None
+            )
             _qualify_star(select)
             select.join(
                 exp.alias_(exp.to_table(rel.name), alias, table=True),
@@ -510,6 +516,21 @@ class _Rewriter:
                 copy=False,
             )
         return exp.column("v", table=alias)
+
+    def slots_sql(self, select: exp.Select, table: str, column: str, store_id: int) -> str | None:
+        """SQL listing the slots a single-table, filtered top-level SELECT can read, so that
+        only those vectors are registered (DuckDB is the payload index, as for kNN)."""
+        where = select.args.get("where")
+        if select is not self.top or where is None or select.args.get("joins"):
+            return None
+        frm = select.args.get("from_")
+        if frm is None or not isinstance(frm.this, exp.Table):
+            return None
+        if where.find(exp.Subquery, VectorDistance) or has_vector_ops(self.ctx, where):
+            return None
+        from engine.catalog import slots_sql
+
+        return slots_sql(table, column, store_id, self.b.to_duck(where.this.copy()))
 
     def scope(self, node: exp.Expression, ref: str) -> exp.Select | None:
         """The SELECT whose FROM/JOIN list provides `ref` for `node`."""

@@ -475,3 +475,36 @@ def test_sparsevec_errors(conn, sql: str, state: str, message: str) -> None:  # 
         conn.execute(sql)
     assert ei.value.sqlstate == state
     assert message in str(ei.value)
+
+
+def test_functions_in_knn_and_filtered_queries(conn, data) -> None:  # noqa: ANN001
+    """Only the vectors a query reads are handed to DuckDB (kNN candidates, filtered rows):
+    the values must be those of the right rows."""
+    base, groups = data
+    q = base[20] * 0.9
+    d = np.linalg.norm(base.astype(np.float64) - q, axis=1)
+    want = np.argsort(d, kind="stable")[:5].tolist()
+    rows = conn.execute(
+        "SELECT id, e::text, vector_norm(e), subvector(e, 1, 2)::text FROM vf "
+        "ORDER BY e <-> %s LIMIT 5",
+        (_text(q),),
+    ).fetchall()
+    assert [r[0] for r in rows] == want
+    for i, text, norm, sub in rows:
+        np.testing.assert_array_equal(_vec(text), base[i])
+        assert norm == pytest.approx(np.linalg.norm(base[i].astype(np.float64)), rel=1e-6)
+        np.testing.assert_array_equal(_vec(sub), base[i][:2])
+    rows = conn.execute(
+        "SELECT id, vector_norm(e) FROM vf WHERE g = 1 AND id > 30 ORDER BY id"
+    ).fetchall()
+    ids = [i for i in range(31, 60) if groups[i] == 1]
+    assert [r[0] for r in rows] == ids
+    np.testing.assert_allclose(
+        [r[1] for r in rows], np.linalg.norm(base[ids].astype(np.float64), axis=1), rtol=1e-6
+    )
+    rows = conn.execute(
+        "SELECT a.id, vector_norm(a.e) FROM vf a WHERE a.id IN (SELECT id FROM vf WHERE g = 2) "
+        "AND a.id < 10 ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in rows] == [i for i in range(10) if groups[i] == 2]
+    assert rows[0][1] == pytest.approx(np.linalg.norm(base[rows[0][0]].astype(np.float64)))
