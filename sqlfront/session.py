@@ -577,6 +577,11 @@ class Session:
         else:
             cols = list(tdef.columns)
         source = tree.expression
+        if isinstance(source, exp.Values):
+            for i in [i for i, c in enumerate(cols) if c.pg_type == "bit"]:
+                for r in source.expressions:
+                    if i < len(r.expressions):
+                        vecfuncs.bit_param_literal(r.expressions[i])
         vec_idx = [i for i, c in enumerate(cols) if c.is_vector]
         if isinstance(source, exp.Values) and vec_idx:
             rows = source.expressions
@@ -649,6 +654,8 @@ class Session:
             if not isinstance(col, exp.Column):
                 continue
             c = binder.check_column(ctx, tdef, col.name)
+            if c.pg_type == "bit":
+                vecfuncs.bit_param_literal(eq.expression)
             if c.is_vector:
                 value = eq.expression
                 if (

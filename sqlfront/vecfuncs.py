@@ -429,6 +429,9 @@ class _Rewriter:
             return self.bits(node.this)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
             node = node.this
+        blob = _bit_param_text(node)
+        if blob is not None:
+            node = exp.Literal.string(blob)
         if isinstance(node, exp.Literal) and node.is_string:
             text = node.this
             if not text or set(text) - {"0", "1"}:
@@ -557,6 +560,37 @@ def _qualify_star(select: exp.Select) -> None:
     for e in select.expressions:
         new.extend(s.copy() for s in stars) if isinstance(e, exp.Star) else new.append(e)
     select.set("expressions", new)
+
+
+def _bit_param_text(node: exp.Expression) -> str | None:
+    """A binary `bit` parameter (`bit_send`: int32 length, then the bits, high bit first)
+    reaches the binder as raw bytes, i.e. `CAST('\\x..' AS BLOB)`: its bit string."""
+    if not (
+        isinstance(node, exp.Cast)
+        and node.to.this in (exp.DataType.Type.VARBINARY, exp.DataType.Type.BLOB)
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+    ):
+        return None
+    text = node.this.this
+    try:
+        raw = bytes(int(h, 16) for h in text.split("\\x")[1:])
+    except ValueError:
+        return None
+    if len(raw) < 4:
+        return None
+    nbits = int.from_bytes(raw[:4], "big")
+    if (nbits + 7) // 8 != len(raw) - 4:
+        return None
+    bits = "".join(f"{b:08b}" for b in raw[4:])
+    return bits[:nbits]
+
+
+def bit_param_literal(node: exp.Expression) -> None:
+    """Replace a binary `bit` parameter (raw bytes) in place by its bit-string literal."""
+    text = _bit_param_text(node)
+    if text is not None:
+        node.replace(exp.Literal.string(text))
 
 
 def _float_list() -> exp.DataType:

@@ -508,3 +508,29 @@ def test_functions_in_knn_and_filtered_queries(conn, data) -> None:  # noqa: ANN
     ).fetchall()
     assert [r[0] for r in rows] == [i for i in range(10) if groups[i] == 2]
     assert rows[0][1] == pytest.approx(np.linalg.norm(base[rows[0][0]].astype(np.float64)))
+
+
+def test_pgvector_python_types(server) -> None:  # noqa: ANN001
+    """pgvector-python's HalfVector, SparseVector and Bit, as parameters and results."""
+    from pgvector import Bit, HalfVector, SparseVector
+
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        register_vector(c)
+        c.execute("DROP TABLE IF EXISTS vp")
+        c.execute("CREATE TABLE vp (id int, b bit(3), h halfvec(3), s sparsevec(4))")
+        c.execute(
+            "INSERT INTO vp VALUES (1, %s, %s, %s)",
+            (Bit("101"), HalfVector([1.1, 2, 3]), SparseVector({1: 2.5}, 4)),
+        )
+        for binary in (False, True):
+            cur = c.cursor(binary=binary)
+            b, h, s = cur.execute("SELECT b, h, s FROM vp").fetchone()
+            assert b == "101"
+            assert isinstance(h, HalfVector) and h.to_list() == [1.099609375, 2.0, 3.0]
+            assert isinstance(s, SparseVector) and s.to_list() == [0, 2.5, 0, 0]
+            got = cur.execute(
+                "SELECT b <~> %s, h <-> %s, s <#> %s FROM vp",
+                (Bit("011"), HalfVector([1, 2, 3]), SparseVector({1: 2}, 4)),
+            ).fetchone()
+            assert got == (2.0, pytest.approx(0.099609375), -5.0)
+        c.execute("DROP TABLE vp")
