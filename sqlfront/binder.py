@@ -53,6 +53,9 @@ class BindContext:
     # for the plan cache: which $n fed constant vectors, and whether data was read to bind
     vector_params: set[int] = field(default_factory=set)
     read_data: bool = False
+    # a constant vector was written into the SQL text (vecfuncs): the plan is not reusable
+    # for another value of the parameter
+    baked_constants: bool = False
     # analyze_distance results by node: the kNN node is looked at by several passes, and its
     # operand may be a subquery ("more like this") that must run once
     _analyzed: dict[int, tuple[exp.Expression, object]] = field(default_factory=dict)

@@ -244,6 +244,8 @@ class Session:
     def _remember_plan(self, plan: QueryPlan, ctx: BindContext) -> None:
         if self._learning is None or plan.knn is None or plan.distances or ctx.read_data:
             return
+        if ctx.baked_constants:
+            return
         if len(ctx.vector_params) != 1:
             return
         prep, params = self._learning

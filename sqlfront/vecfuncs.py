@@ -465,6 +465,7 @@ class _Rewriter:
                     raise PgError(f"expected {n} dimensions, not {len(v)}", sqlstate="22000")
                 if v is not None and vector_type_name(node.to) == "halfvec":
                     v = round_halfvec(v)
+                self.ctx.baked_constants = True
                 return const_list(v)
             if self.kind(inner) == "vector":
                 lst = self.vec(inner)
@@ -472,6 +473,7 @@ class _Rewriter:
                 lst = _call("fromarr", exp.Cast(this=self.scalar(inner), to=_float_list()))
             return _call("typmod", lst, exp.Literal.number(n)) if n is not None else lst
         if b.is_const_vector_node(node):
+            self.ctx.baked_constants = True
             return const_list(b.const_vector(self.ctx, node, None))
         if self.is_root(node) and not isinstance(node, exp.Cast):
             out, is_vec = self.value(node)

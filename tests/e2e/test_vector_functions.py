@@ -534,3 +534,18 @@ def test_pgvector_python_types(server) -> None:  # noqa: ANN001
             ).fetchone()
             assert got == (2.0, pytest.approx(0.099609375), -5.0)
         c.execute("DROP TABLE vp")
+
+
+def test_prepared_knn_with_vector_function_of_the_parameter(conn, data) -> None:  # noqa: ANN001
+    """A prepared kNN plan is reused for new query vectors: a function of the same parameter
+    in the select list must follow the new value, not the first one."""
+    base, _ = data
+    sql = "SELECT id, l2_normalize(%(q)s)::text, e::text FROM vf ORDER BY e <-> %(q)s LIMIT 1"
+    for i in (3, 17, 42, 8):
+        q = base[i]
+        row = conn.execute(sql, {"q": _text(q)}, prepare=True).fetchone()
+        assert row[0] == i
+        np.testing.assert_allclose(
+            _vec(row[1]), q / np.linalg.norm(q.astype(np.float64)), rtol=1e-6
+        )
+        np.testing.assert_array_equal(_vec(row[2]), base[i])
