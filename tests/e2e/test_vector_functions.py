@@ -549,3 +549,28 @@ def test_prepared_knn_with_vector_function_of_the_parameter(conn, data) -> None:
             _vec(row[1]), q / np.linalg.norm(q.astype(np.float64)), rtol=1e-6
         )
         np.testing.assert_array_equal(_vec(row[2]), base[i])
+
+
+def test_copy_halfvec_and_sparsevec(server) -> None:  # noqa: ANN001
+    from pgvector import HalfVector, SparseVector
+
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        register_vector(c)
+        c.execute("DROP TABLE IF EXISTS vcp")
+        c.execute("CREATE TABLE vcp (id int, h halfvec(3), s sparsevec(4))")
+        with c.cursor().copy("COPY vcp (id, h, s) FROM STDIN") as cp:
+            cp.write_row((1, "[1.1,2,3]", "{2:2.5}/4"))
+            cp.write_row((2, None, "{}/4"))
+        with c.cursor().copy("COPY vcp (id, h, s) FROM STDIN WITH (FORMAT binary)") as cp:
+            cp.set_types(["int4", "halfvec", "sparsevec"])
+            cp.write_row((3, HalfVector([0.1, 0.2, 0.3]), SparseVector({3: -1}, 4)))
+        rows = c.execute("SELECT id, h::text, s::text FROM vcp ORDER BY id").fetchall()
+        assert rows == [
+            (1, "[1.0996094,2,3]", "{2:2.5}/4"),
+            (2, None, "{}/4"),
+            (3, "[0.099975586,0.19995117,0.30004883]", "{4:-1}/4"),
+        ]
+        with c.cursor().copy("COPY vcp (id, h, s) TO STDOUT") as cp:
+            out = b"".join(bytes(b) for b in cp)
+        assert out.decode().splitlines()[0] == "1\t[1.0996094,2,3]\t{2:2.5}/4"
+        c.execute("DROP TABLE vcp")
