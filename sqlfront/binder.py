@@ -205,6 +205,9 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
             return parse_vector_text(val)
         if isinstance(val, dict) and vecfuncs.VALUE_FIELD in val:
             return np.asarray(val[vecfuncs.VALUE_FIELD], dtype=np.float32)
+        if isinstance(val, list) and val and all(isinstance(x, int | float) for x in val):
+            # real[] / double precision[] / integer[]: the assignment cast to vector
+            return parse_vector_text("[" + ",".join(repr(float(x)) for x in val) + "]")
         raise PgError("subquery must return a vector", sqlstate="42804")
     if isinstance(node, exp.Anonymous | exp.Binary | exp.Cast | exp.Avg | exp.Sum) and not (
         node.find(exp.Column)

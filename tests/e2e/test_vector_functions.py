@@ -574,3 +574,17 @@ def test_copy_halfvec_and_sparsevec(server) -> None:  # noqa: ANN001
             out = b"".join(bytes(b) for b in cp)
         assert out.decode().splitlines()[0] == "1\t[1.0996094,2,3]\t{2:2.5}/4"
         c.execute("DROP TABLE vcp")
+
+
+def test_insert_array_casts(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS vi")
+    conn.execute("CREATE TABLE vi (id int, e vector(3))")
+    conn.execute(
+        "INSERT INTO vi VALUES (1, ARRAY[1,2,3]), (2, ARRAY[1.5,2,3]::real[]), "
+        "(3, ARRAY[4,5,6]::double precision[]::vector(3)), (4, '[7,8,9]'::vector + '[1,1,1]')"
+    )
+    rows = conn.execute("SELECT id, e::text FROM vi ORDER BY id").fetchall()
+    assert rows == [(1, "[1,2,3]"), (2, "[1.5,2,3]"), (3, "[4,5,6]"), (4, "[8,9,10]")]
+    with pytest.raises(psycopg.errors.DataException, match="expected 3 dimensions, not 2"):
+        conn.execute("INSERT INTO vi VALUES (5, ARRAY[1,2]::real[])")
+    conn.execute("DROP TABLE vi")
