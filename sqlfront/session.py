@@ -583,7 +583,7 @@ class Session:
             for i in [i for i, c in enumerate(cols) if c.pg_type == "bit"]:
                 for r in source.expressions:
                     if i < len(r.expressions):
-                        vecfuncs.bit_param_literal(r.expressions[i])
+                        vecfuncs.bit_param_literal(r.expressions[i], cols[i].type_args)
         vec_idx = [i for i, c in enumerate(cols) if c.is_vector]
         if isinstance(source, exp.Values) and vec_idx:
             rows = source.expressions
@@ -657,7 +657,7 @@ class Session:
                 continue
             c = binder.check_column(ctx, tdef, col.name)
             if c.pg_type == "bit":
-                vecfuncs.bit_param_literal(eq.expression)
+                vecfuncs.bit_param_literal(eq.expression, c.type_args)
             if c.is_vector:
                 value = eq.expression
                 if (

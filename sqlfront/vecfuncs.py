@@ -588,11 +588,21 @@ def _bit_param_text(node: exp.Expression) -> str | None:
     return bits[:nbits]
 
 
-def bit_param_literal(node: exp.Expression) -> None:
-    """Replace a binary `bit` parameter (raw bytes) in place by its bit-string literal."""
+def bit_param_literal(node: exp.Expression, type_args: list[int]) -> None:
+    """A value written to a `bit(n)` column: a binary `bit` parameter (raw bytes) becomes its
+    bit-string literal, and a literal's length must be n (22026, as in Postgres)."""
     text = _bit_param_text(node)
     if text is not None:
-        node.replace(exp.Literal.string(text))
+        node = node.replace(exp.Literal.string(text))
+    if isinstance(node, exp.Literal) and node.is_string and type_args:
+        if set(node.this) - {"0", "1"}:
+            bad = next(c for c in node.this if c not in "01")
+            raise PgError(f'"{bad}" is not a valid binary digit', sqlstate="22P02")
+        if len(node.this) != type_args[0]:
+            raise PgError(
+                f"bit string length {len(node.this)} does not match type bit({type_args[0]})",
+                sqlstate="22026",
+            )
 
 
 def _float_list() -> exp.DataType:

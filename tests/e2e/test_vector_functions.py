@@ -372,6 +372,10 @@ def test_bit_columns_hamming_and_jaccard(conn) -> None:  # noqa: ANN001
     assert [r[0] for r in got.fetchall()] == sorted(ham_all.tolist())[:5]
     with pytest.raises(psycopg.errors.DataException, match="different bit lengths 16 and 2"):
         conn.execute("SELECT x <~> '01' FROM vb")
+    with pytest.raises(psycopg.errors.StringDataLengthMismatch, match=r"does not match type bit"):
+        conn.execute("INSERT INTO vb VALUES (99, '101')")
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation, match="not a valid binary"):
+        conn.execute("UPDATE vb SET x = '000000000000000x' WHERE id = 1")
     conn.execute("DROP TABLE vb")
 
 
