@@ -38,15 +38,28 @@ from engine.knn import vector_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
-from sqlfront import binder, ddl_index, pgcatalog
+from sqlfront import binder, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
-from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
+from sqlfront.pgtypes import (
+    FLOAT8_OID,
+    HALFVEC_OID,
+    SPARSEVEC_OID,
+    TEXT_OID,
+    VECTOR_OID,
+    duckdb_type_to_oid,
+)
 from sqlfront.settings import Settings, table_option
 from sqlfront.values import parameter_numbers, substitute_params
-from sqlfront.vectors import parse_vector_text
+from sqlfront.vectors import (
+    dense_to_sparse,
+    format_sparsevec_text,
+    format_vector_text,
+    parse_vector_text,
+    round_halfvec,
+)
 
 
 @dataclass
@@ -112,6 +125,7 @@ class Session:
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
         pgcatalog.ensure(self.cur, db)
+        vecfuncs.ensure(self.cur, db)
 
     # ------------------------------------------------------------------- state
     @property
@@ -233,6 +247,8 @@ class Session:
 
     def _remember_plan(self, plan: QueryPlan, ctx: BindContext) -> None:
         if self._learning is None or plan.knn is None or plan.distances or ctx.read_data:
+            return
+        if ctx.baked_constants:
             return
         if len(ctx.vector_params) != 1:
             return
@@ -506,15 +522,40 @@ class Session:
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
-        return Result(tag=tag, columns=cols, rows=res.rows)
+        rows = _vector_values(res.description, res.rows)
+        sparse = [i for i, c in enumerate(cols) if c.type_oid == SPARSEVEC_OID]
+        if sparse and rows:  # sparsevec columns are stored dense
+            out = [list(r) for r in rows]
+            for r in out:
+                for i in sparse:
+                    if r[i] is not None:
+                        r[i] = dense_to_sparse(r[i])
+            rows = [tuple(r) for r in out]
+        return Result(tag=tag, columns=cols, rows=rows)
 
     def _columns(self, description: list[tuple]) -> list[Column]:
         vec = vector_columns(self.db, description)
         cols = []
+        kinds: dict[int, str] = {}
+        if vec:
+            kinds = {
+                c.store_id: c.pg_type  # type: ignore[misc]
+                for t in self.catalog.values()
+                for c in t.vector_columns()
+            }
         for i, d in enumerate(description):
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
-                cols.append(Column(d[0], VECTOR_OID, dim))
+                oid = _VECTOR_TYPE_OIDS.get(kinds.get(vec[i], "vector"), VECTOR_OID)
+                cols.append(Column(d[0], oid, dim))
+            elif str(d[1]) == vecfuncs.VALUE_TYPE:
+                cols.append(Column(d[0], VECTOR_OID))
+            elif str(d[1]) in (vecfuncs.TEXT_TYPE, vecfuncs.SPARSE_TEXT_TYPE):
+                cols.append(Column(d[0], TEXT_OID))
+            elif str(d[1]) == vecfuncs.HALF_TYPE:
+                cols.append(Column(d[0], HALFVEC_OID))
+            elif str(d[1]) == vecfuncs.SPARSE_TYPE:
+                cols.append(Column(d[0], SPARSEVEC_OID))
             else:
                 cols.append(Column(d[0], duckdb_type_to_oid(d[1])))
         return cols
@@ -563,6 +604,11 @@ class Session:
         else:
             cols = list(tdef.columns)
         source = tree.expression
+        if isinstance(source, exp.Values):
+            for i in [i for i, c in enumerate(cols) if c.pg_type == "bit"]:
+                for r in source.expressions:
+                    if i < len(r.expressions):
+                        vecfuncs.bit_param_literal(r.expressions[i], cols[i].type_args)
         vec_idx = [i for i, c in enumerate(cols) if c.is_vector]
         if isinstance(source, exp.Values) and vec_idx:
             rows = source.expressions
@@ -604,7 +650,7 @@ class Session:
             return Result(tag="INSERT 0 0")
         if len(res.rows[0]) != len(cols):
             raise PgError("INSERT has more expressions than target columns", sqlstate="42601")
-        data = [list(r) for r in res.rows]
+        data = [list(r) for r in _vector_values(res.description, res.rows)]
         for i, c in enumerate(cols):
             if not c.is_vector:
                 continue
@@ -614,6 +660,7 @@ class Session:
             arrs = np.stack([np.asarray(data[j][i], dtype=np.float32) for j in present])
             if c.dim is not None and arrs.shape[1] != c.dim:
                 raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
             key = binder.slot_field(c.store_id)  # type: ignore[arg-type]
@@ -628,18 +675,86 @@ class Session:
     def _update(self, tree: exp.Update, sql: str) -> Result:
         ctx = self._ctx(sql)
         tdef = self._dml_table(ctx, tree.this)
+        computed: list[tuple[exp.EQ, ColumnDef]] = []
         for eq in tree.expressions:
             col = eq.this
             if not isinstance(col, exp.Column):
                 continue
             c = binder.check_column(ctx, tdef, col.name)
+            if c.pg_type == "bit":
+                vecfuncs.bit_param_literal(eq.expression, c.type_args)
             if c.is_vector:
+                value = eq.expression
+                if (
+                    value.find(exp.Column)
+                    and not binder.is_const_vector_node(value)
+                    and not binder._is_default(value)
+                ):
+                    computed.append((eq, c))
+                    continue
                 (node,) = binder.vector_values(ctx, c, [eq.expression])
                 eq.set("expression", node)
         specs: list = []
         binder.resolve_tables(ctx, tree)
+        rels = [self._computed_vectors(ctx, tree, eq, c, i) for i, (eq, c) in enumerate(computed)]
         binder.rewrite_distances(ctx, tree, specs)
-        return self._run_dml(tree, specs, "UPDATE", tdef)
+        try:
+            return self._run_dml(tree, specs, "UPDATE", tdef)
+        finally:
+            for rel in rels:
+                self.cur.unregister(rel)
+
+    def _computed_vectors(
+        self, ctx: BindContext, tree: exp.Update, eq: exp.EQ, c: ColumnDef, n: int
+    ) -> str:
+        """`UPDATE t SET e = <expression of the row>`: compute the new vectors with a SELECT,
+        append them to the store, and point the assignment at a (rowid, slot) relation."""
+        if tree.args.get("from_") is not None:
+            raise FeatureNotSupported("UPDATE ... FROM with a computed vector value")
+        target = tree.this
+        ref = target.alias_or_name
+        sel = exp.select(exp.column("rowid", table=ref), eq.expression.copy()).from_(target.copy())
+        where = tree.args.get("where")
+        if where is not None:
+            sel.set("where", where.copy())
+        res = execute_plan(self.db, self.cur, binder.bind_query(ctx, sel, top=False))
+        rows = _vector_values(res.description, res.rows)
+        present = [r for r in rows if r[1] is not None]
+        rids = np.array([r[0] for r in present], dtype=np.int64)
+        slots = np.empty(0, dtype=np.int64)
+        if present:
+            arrs = np.stack([np.asarray(r[1], dtype=np.float32) for r in present])
+            if c.dim is not None and arrs.shape[1] != c.dim:
+                raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
+            slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
+            self._touched.add(c.store_id)  # type: ignore[arg-type]
+        rel = f"__vupd{n}"
+        self.cur.register(rel, {"rid": rids, "slot": np.asarray(slots, dtype=np.int64)})
+        field_name = binder.slot_field(c.store_id)  # type: ignore[arg-type]
+        eq.set(
+            "expression",
+            exp.Subquery(
+                this=exp.select(
+                    exp.Struct(
+                        expressions=[
+                            exp.PropertyEQ(
+                                this=exp.to_identifier(field_name),
+                                expression=exp.column("slot", table=rel),
+                            )
+                        ]
+                    )
+                )
+                .from_(rel)
+                .where(
+                    exp.EQ(
+                        this=exp.column("rid", table=rel),
+                        expression=exp.column("rowid", table=ref),
+                    )
+                )
+            ),
+        )
+        return rel
 
     def _delete(self, tree: exp.Delete, sql: str) -> Result:
         ctx = self._ctx(sql)
@@ -745,13 +860,13 @@ class Session:
         if not supported_type(tname):
             raise UndefinedObject(f'type "{tname}" does not exist')
         col = ColumnDef(name=item.name, pg_type=tname, type_args=targs)
-        if tname == "vector":
+        if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
-                raise FeatureNotSupported("vector columns need a dimension, e.g. vector(384)")
+                raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
             if targs[0] > 16000:
-                raise PgError("vector cannot have more than 16000 dimensions", sqlstate="54000")
+                raise PgError(f"{tname} cannot have more than 16000 dimensions", sqlstate="54000")
             if targs[0] < 1:
-                raise PgError("dimensions for type vector must be at least 1", sqlstate="22023")
+                raise PgError(f"dimensions for type {tname} must be at least 1", sqlstate="22023")
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4
@@ -924,6 +1039,41 @@ class Session:
         if head in ("ANALYZE", "CHECKPOINT"):
             return Result(tag=head)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
+
+
+_VECTOR_TYPE_OIDS = {"vector": VECTOR_OID, "halfvec": HALFVEC_OID, "sparsevec": SPARSEVEC_OID}
+
+
+def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
+    """Vector values computed by DuckDB (`vecfuncs`) as float32 arrays, or as pgvector's text
+    for a `::text` result column."""
+    fields = {
+        vecfuncs.VALUE_TYPE: vecfuncs.VALUE_FIELD,
+        vecfuncs.TEXT_TYPE: vecfuncs.TEXT_FIELD,
+        vecfuncs.HALF_TYPE: vecfuncs.HALF_FIELD,
+        vecfuncs.SPARSE_TYPE: vecfuncs.SPARSE_FIELD,
+        vecfuncs.SPARSE_TEXT_TYPE: vecfuncs.SPARSE_TEXT_FIELD,
+    }
+    kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
+    if not kinds or not rows:
+        return rows
+    out = [list(r) for r in rows]
+    for i, tag in kinds.items():
+        for r in out:
+            v = r[i]
+            if v is not None and v[tag] is not None:
+                arr = np.asarray(v[tag], dtype=np.float32)
+                if tag == vecfuncs.HALF_FIELD:
+                    r[i] = round_halfvec(arr)
+                elif tag == vecfuncs.TEXT_FIELD:
+                    r[i] = format_vector_text(arr)
+                elif tag == vecfuncs.SPARSE_TEXT_FIELD:
+                    r[i] = format_sparsevec_text(dense_to_sparse(arr))
+                else:
+                    r[i] = arr
+            else:
+                r[i] = None
+    return [tuple(r) for r in out]
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:
