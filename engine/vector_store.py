@@ -301,6 +301,11 @@ class VectorStore:
                     out[pos[s : s + _CHUNK]] = distances(metric, data[rows[s : s + _CHUNK]], q)
         return out
 
+    def all_slots(self) -> np.ndarray:
+        """Every slot holding a vector (live or dead), sorted."""
+        parts = [s.slots() for s in self.segments if s.count]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
     def score_all(self, metric: str, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(slots, distances) of every vector in the store."""
         parts = [(s.slots(), distances(metric, s.data(), q)) for s in self.segments if s.count]

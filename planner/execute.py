@@ -105,8 +105,8 @@ def _register_vectors(
         except duckdb.Error as e:
             raise translate(e) from e
     if slots is None:
-        mat = store.view()
-        slots = np.arange(len(mat), dtype=np.int64)
+        slots = store.all_slots()
+        mat = store.take(slots)
     else:
         slots = np.unique(slots)
         mat = store.take(slots)
