@@ -152,7 +152,9 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
 
 def _is_target(node: exp.Expression) -> bool:
     if isinstance(node, exp.Dot):
-        return _is_pg_catalog(node.this) and isinstance(node.expression, exp.Func)
+        return (_is_pg_catalog(node.this) or _is_info_schema(node.this)) and isinstance(
+            node.expression, exp.Func
+        )
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower() in MACROS or str(node.this).lower() in (
             "current_setting",
@@ -190,6 +192,10 @@ def _is_target(node: exp.Expression) -> bool:
 
 def _is_pg_catalog(node: exp.Expression) -> bool:
     return isinstance(node, exp.Identifier | exp.Var) and node.name.lower() == "pg_catalog"
+
+
+def _is_info_schema(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Identifier | exp.Var) and node.name.lower() == "information_schema"
 
 
 def _is_user_keyword(col: exp.Column) -> bool:
@@ -286,6 +292,11 @@ def _colname(node: exp.Expression) -> tuple[str | None, int]:
 
 def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Dot):
+        if _is_info_schema(node.this):  # information_schema._pg_expandarray(...)
+            inner = node.expression
+            if isinstance(inner, exp.Anonymous) and str(inner.this).lower() in MACROS:
+                return _macro(str(inner.this).lower(), list(inner.expressions))
+            return inner if isinstance(inner, exp.Dot) else None  # rewritten already
         if not _is_pg_catalog(node.this):
             return None
         inner = node.expression
@@ -482,6 +493,11 @@ def _cast(ctx: BindContext, node: exp.Cast) -> exp.Expression | None:
     arg = node.this
     if key in _REG_TYPES:
         reg = key if key in ("regclass", "regtype", "regnamespace", "regrole") else "regproc"
+        if _is_string(arg) and reg == "regproc":
+            # our pg_type/pg_proc keep functions by name: 'pg_catalog.array_in'::regproc
+            name = arg.this.strip()
+            name = name[len("pg_catalog.") :] if name.lower().startswith("pg_catalog.") else name
+            return exp.Literal.string("-" if name == "0" else name)
         if _is_string(arg):
             value: exp.Expression = exp.Literal.number(_reg_literal(ctx, reg, arg.this))
         elif reg == "regproc":

@@ -1022,6 +1022,9 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.pg_get_serial_sequence(tab, col) AS "
         f"(SELECT 'public.' || {s}.quote_ident(__q_seq) FROM {s}.__l_serial "
         "WHERE __q_col = col AND (__q_table = tab OR 'public.' || __q_table = tab))",
+        # information_schema._pg_expandarray(arr): rows (x, n), as a struct per element
+        f"CREATE OR REPLACE MACRO {s}._pg_expandarray(arr) AS unnest(list_transform("
+        "range(1, len(arr) + 1), lambda i: {'x': arr[i], 'n': i::INTEGER}))",
         f"CREATE OR REPLACE MACRO {s}.array_upper(arr, dim) AS "
         "CASE WHEN len(arr) > 0 THEN len(arr) END",
         f"CREATE OR REPLACE MACRO {s}.array_lower(arr, dim) AS CASE WHEN len(arr) > 0 THEN 1 END",
