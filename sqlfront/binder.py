@@ -27,6 +27,8 @@ from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, Undefin
 from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
+from sqlfront.infoschema import SCHEMA as INFO_SCHEMA
+from sqlfront.infoschema import VIEWS as INFO_SCHEMA_VIEWS
 from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
 
 CATALOG_SCHEMA = "__vg_pg"
@@ -83,7 +85,11 @@ def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
         if schema in (None, "public", "main") and name in ctx.catalog:
             table.set("db", None)
             continue
-        if schema in ("information_schema",):
+        if schema == "information_schema":
+            if name in INFO_SCHEMA_VIEWS:
+                table.set("db", exp.to_identifier(INFO_SCHEMA))
+                if not table.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
             continue
         qual = f"{table.db}.{name}" if table.db else name
         raise UndefinedTable(f'relation "{qual}" does not exist', position=ctx.position_of(name))

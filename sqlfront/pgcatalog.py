@@ -34,6 +34,7 @@ import weakref
 
 import duckdb
 
+from sqlfront import infoschema
 from sqlfront import pgtypes as pt
 from sqlfront.pgtypes import TYPES as _WIRE_TYPES
 from sqlfront.pgtypes import PgType
@@ -1418,6 +1419,8 @@ def ensure(cur: duckdb.DuckDBPyConnection, db: object) -> None:
             # DuckDB binds macro and view bodies when they are created: macros that read
             # the views come after them, the views' own helper macros before.
             for stmt in _ordered_definitions():
+                cur.execute(stmt)
+            for stmt in infoschema.definitions(getattr(db, "name", "postgres")):
                 cur.execute(stmt)
             cur.execute("COMMIT")
         except Exception:
