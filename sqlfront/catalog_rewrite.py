@@ -79,6 +79,7 @@ _GATE_WORDS = MACROS | {
     "char",
     "int2vector",
     "oidvector",
+    "tableoid",
 }
 _GATE_PREFIXES = ("pg_", "reg", "to_reg", "current_")
 _NAME_CAST = re.compile(r"(?:::|\bas)\s*name\b")
@@ -140,6 +141,7 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
     sql = getattr(ctx, "sql", None)
     if isinstance(sql, str) and not _may_have_targets(sql):
         return tree  # nothing here could be a target: skip the tree walk (hot path)
+    _system_column_tableoid(tree)
     if not any(_is_target(n) for n in tree.walk()):
         return tree
     _alias_changed_items(tree)
@@ -148,6 +150,20 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
         if new is not None and new is not node:
             node.replace(new)
     return tree
+
+
+def _system_column_tableoid(tree: exp.Expression) -> None:
+    """`<catalog alias>.tableoid` (psql's `\\dL` joins pg_description on it): the catalog's
+    pg_class OID, as the system column holds in Postgres."""
+    oids: dict[str, int] = {}
+    for table in tree.find_all(exp.Table):
+        if (table.db or "").lower() == pc.SCHEMA and table.name in pc.SYSTEM_RELATIONS:
+            oids[table.alias_or_name] = pc.SYSTEM_RELATIONS[table.name][0]
+    if not oids:
+        return
+    for col in list(tree.find_all(exp.Column)):
+        if col.name.lower() == "tableoid" and col.table in oids:
+            col.replace(exp.Literal.number(oids[col.table]))
 
 
 def _is_target(node: exp.Expression) -> bool:

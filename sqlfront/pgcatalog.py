@@ -35,6 +35,7 @@ import weakref
 import duckdb
 
 from sqlfront import infoschema
+from sqlfront import pgproc
 from sqlfront import pgtypes as pt
 from sqlfront.pgtypes import TYPES as _WIRE_TYPES
 from sqlfront.pgtypes import PgType
@@ -71,6 +72,19 @@ PG_NAMESPACE = 2615
 PG_EXTENSION = 3079
 PG_AM = 2601
 PG_DATABASE = 1262
+PG_TS_CONFIG = 3602
+PG_TS_PARSER = 3601
+
+# Postgres 15's text search configurations (OID, name): what `\dF` lists
+_TS_DEFAULT_PARSER = 3722
+_TS_CONFIGS = [(3748, "simple")] + [
+    (13152 + 2 * i, name)
+    for i, name in enumerate(
+        "arabic armenian basque catalan danish dutch english finnish french german greek "
+        "hindi hungarian indonesian irish italian lithuanian nepali norwegian portuguese "
+        "romanian russian serbian spanish swedish tamil turkish yiddish".split()
+    )
+]
 
 # The emulated relations: name -> (pg_class OID in Postgres 15, relkind).
 SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
@@ -114,6 +128,10 @@ SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
     "pg_foreign_table": (3118, "r"),
     "pg_partitioned_table": (3350, "r"),
     "pg_event_trigger": (3466, "r"),
+    "pg_ts_config": (3602, "r"),
+    "pg_ts_dict": (3600, "r"),
+    "pg_ts_parser": (3601, "r"),
+    "pg_ts_template": (3764, "r"),
     "pg_roles": (12000, "v"),
     "pg_user": (12014, "v"),
     "pg_views": (12028, "v"),
@@ -236,6 +254,10 @@ def _catalog_types() -> dict[int, PgType]:
         (4096, "regrole", 4, 4097, 0, "N"),
         (2249, "record", -1, 2287, 0, "P"),
         (2278, "void", 4, 0, 0, "P"),
+        # pseudo types of pgvector's I/O and access-method functions (pg_proc)
+        (pgproc.CSTRING, "cstring", -2, pgproc.CSTRING_ARRAY, 0, "P"),
+        (pgproc.INTERNAL, "internal", 8, 0, 0, "P"),
+        (pgproc.INDEX_AM_HANDLER, "index_am_handler", 4, 0, 0, "P"),
     ]
     for oid, name, typlen, arr, elem, cat in extra:
         if oid in out:
@@ -247,7 +269,7 @@ def _catalog_types() -> dict[int, PgType]:
 
 
 TYPES: dict[int, PgType] = _catalog_types()
-_PSEUDO_TYPES = {2249, 2278}
+_PSEUDO_TYPES = {2249, 2278, pgproc.CSTRING, pgproc.INTERNAL, pgproc.INDEX_AM_HANDLER}
 _UNDERSCORE_IO = set(
     "timestamp timestamptz date time timetz interval numeric uuid json jsonb bit varbit inet "
     "cidr macaddr xml point record void".split()
@@ -429,6 +451,40 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     # format_type's spelling of each type (odd column names: read inside macros)
     "__typfmt": [("__t_oid", _O), ("__t_name", _V), ("__t_fmt", _V)],
     "pg_namespace": [("oid", _O), ("nspname", _V), ("nspowner", _O), ("nspacl", _VA)],
+    # pg_get_function_result / _arguments of each pg_proc row (read inside macros)
+    "__procfmt": [("__p_oid", _O), ("__p_result", _V), ("__p_args", _V)],
+    "pg_ts_config": [
+        ("oid", _O),
+        ("cfgname", _V),
+        ("cfgnamespace", _O),
+        ("cfgowner", _O),
+        ("cfgparser", _O),
+    ],
+    "pg_ts_dict": [
+        ("oid", _O),
+        ("dictname", _V),
+        ("dictnamespace", _O),
+        ("dictowner", _O),
+        ("dicttemplate", _O),
+        ("dictinitoption", _V),
+    ],
+    "pg_ts_parser": [
+        ("oid", _O),
+        ("prsname", _V),
+        ("prsnamespace", _O),
+        ("prsstart", _V),
+        ("prstoken", _V),
+        ("prsend", _V),
+        ("prsheadline", _V),
+        ("prslextype", _V),
+    ],
+    "pg_ts_template": [
+        ("oid", _O),
+        ("tmplname", _V),
+        ("tmplnamespace", _O),
+        ("tmplinit", _V),
+        ("tmpllexize", _V),
+    ],
     "pg_am": [("oid", _O), ("amname", _V), ("amhandler", _V), ("amtype", _V)],
     "pg_extension": [
         ("oid", _O),
@@ -793,12 +849,35 @@ STATIC_ROWS: dict[str, list[tuple]] = {
         (TOAST_NS, PG_NAMESPACE, 0, "reserved schema for TOAST tables"),
         (PUBLIC_NS, PG_NAMESPACE, 0, "standard public schema"),
         (PLPGSQL_EXTENSION, PG_EXTENSION, 0, "PL/pgSQL procedural language"),
+        (13563, 2612, 0, "PL/pgSQL procedural language"),  # pg_language plpgsql
         (
             VECTOR_EXTENSION,
             PG_EXTENSION,
             0,
             "vector data type and ivfflat and hnsw access methods",
         ),
+        (_TS_DEFAULT_PARSER, PG_TS_PARSER, 0, "default word parser"),
+        *[
+            (
+                oid,
+                PG_TS_CONFIG,
+                0,
+                "simple configuration"
+                if name == "simple"
+                else f"configuration for {name} language",
+            )
+            for oid, name in _TS_CONFIGS
+        ],
+    ],
+    "pg_proc": pgproc.proc_rows(),
+    "__procfmt": pgproc.format_rows(format_type_name),
+    "pg_ts_config": [
+        (oid, name, PG_CATALOG_NS, BOOTSTRAP_SUPERUSER, _TS_DEFAULT_PARSER)
+        for oid, name in _TS_CONFIGS
+    ],
+    "pg_ts_parser": [
+        (_TS_DEFAULT_PARSER, "default", PG_CATALOG_NS, "prsd_start", "prsd_nexttoken")
+        + ("prsd_end", "prsd_headline", "prsd_lextype"),
     ],
     "pg_shdescription": [
         (POSTGRES_DATABASE, PG_DATABASE, "default administrative connection database"),
@@ -870,8 +949,9 @@ EMPTY = (
     "pg_publication_namespace",
     "pg_trigger",
     "pg_rewrite",
-    "pg_proc",
     "pg_enum",
+    "pg_ts_dict",
+    "pg_ts_template",
     "pg_range",
 )
 
@@ -1012,9 +1092,18 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.has_type_privilege(a, b, c := NULL) AS true",
         f"CREATE OR REPLACE MACRO {s}.pg_has_role(a, b, c := NULL) AS true",
         f"CREATE OR REPLACE MACRO {s}.pg_get_statisticsobjdef_columns(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_result(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_arguments(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_identity_arguments(x) AS NULL::VARCHAR",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_result(x) AS "
+        f"(SELECT __p_result FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_arguments(x) AS "
+        f"(SELECT __p_args FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_identity_arguments(x) AS "
+        f"(SELECT __p_args FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_sqlbody(x) AS NULL::VARCHAR",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_config_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_dict_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_parser_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_template_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_statistics_obj_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_get_viewdef(x, pretty := false) AS NULL::VARCHAR",
         f"CREATE OR REPLACE MACRO {s}.pg_get_triggerdef(x, pretty := false) AS NULL::VARCHAR",
         f"CREATE OR REPLACE MACRO {s}.pg_get_ruledef(x, pretty := false) AS NULL::VARCHAR",
