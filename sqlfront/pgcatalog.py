@@ -34,8 +34,7 @@ import weakref
 
 import duckdb
 
-from sqlfront import infoschema
-from sqlfront import pgproc
+from sqlfront import infoschema, pgproc
 from sqlfront import pgtypes as pt
 from sqlfront.pgtypes import TYPES as _WIRE_TYPES
 from sqlfront.pgtypes import PgType

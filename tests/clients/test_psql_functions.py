@@ -31,9 +31,7 @@ def test_df_distance_pattern_lists_pgvector_functions(server: ServerProc) -> Non
 def test_df_lists_vector_functions_and_aggregates(server: ServerProc) -> None:
     out = _psql(server, r"\df")
     rows = {
-        tuple(c.strip() for c in line.split("|"))
-        for line in out.splitlines()[3:]
-        if "|" in line
+        tuple(c.strip() for c in line.split("|")) for line in out.splitlines()[3:] if "|" in line
     }
     for row in [
         ("public", "inner_product", "double precision", "vector, vector", "func"),
