@@ -80,6 +80,9 @@ _GATE_WORDS = MACROS | {
     "int2vector",
     "oidvector",
     "tableoid",
+    "information_schema",
+    "json_build_object",
+    "jsonb_build_object",
 }
 _GATE_PREFIXES = ("pg_", "reg", "to_reg", "current_")
 _NAME_CAST = re.compile(r"(?:::|\bas)\s*name\b")
@@ -130,6 +133,8 @@ _OPERATORS: dict[str, type[exp.Expression]] = {
     ">=": exp.GTE,
     "||": exp.DPipe,
 }
+# Postgres functions DuckDB has under another name (SQLAlchemy's reflection uses these)
+_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
 _SINGLE_COLUMN_TABLE_FUNCS = (exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
@@ -142,6 +147,7 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
     if isinstance(sql, str) and not _may_have_targets(sql):
         return tree  # nothing here could be a target: skip the tree walk (hot path)
     _system_column_tableoid(tree)
+    _unqualify_catalog_columns(tree)
     if not any(_is_target(n) for n in tree.walk()):
         return tree
     _alias_changed_items(tree)
@@ -150,6 +156,15 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
         if new is not None and new is not node:
             node.replace(new)
     return tree
+
+
+def _unqualify_catalog_columns(tree: exp.Expression) -> None:
+    """`pg_catalog.pg_class.relname` (SQLAlchemy's spelling): the relation is read under its
+    own name as alias (binder), so the column drops the schema."""
+    for col in tree.find_all(exp.Column):
+        db = col.args.get("db")
+        if db is not None and db.name.lower() in ("pg_catalog", "information_schema"):
+            col.set("db", None)
 
 
 def _system_column_tableoid(tree: exp.Expression) -> None:
@@ -176,6 +191,7 @@ def _is_target(node: exp.Expression) -> bool:
             "current_setting",
             "to_regclass",
             "to_regtype",
+            *_RENAMED,
         )
     if isinstance(
         node,
@@ -401,6 +417,8 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
         return fn  # a function sqlglot knows (lower, now, ...): just drop `pg_catalog.`
     if name == "current_setting":
         return _current_setting(ctx, args)
+    if name in _RENAMED:
+        return exp.Anonymous(this=_RENAMED[name], expressions=args)
     if name in ("to_regclass", "to_regtype") and args and _is_string(args[0]):
         oid = (
             _relation_oid(ctx.catalog, args[0].this)

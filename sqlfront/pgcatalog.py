@@ -411,6 +411,8 @@ _S = "SMALLINT"
 _VA = "VARCHAR[]"
 _OA = "BIGINT[]"
 _SA = "SMALLINT[]"
+_I2V = "USMALLINT[]"  # int2vector (pgtypes reports these list types as int2vector/oidvector)
+_OV = "UINTEGER[]"  # oidvector
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "pg_type": [
@@ -651,7 +653,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("pronargs", _S),
         ("pronargdefaults", _S),
         ("prorettype", _O),
-        ("proargtypes", _OA),
+        ("proargtypes", _OV),
         ("proallargtypes", _OA),
         ("proargmodes", _VA),
         ("proargnames", _VA),
@@ -1203,7 +1205,7 @@ def _views() -> list[tuple[str, str]]:
             f"{BTREE_AM}::BIGINT AS amoid, 'btree' AS amname, true AS isunique, "
             "true AS isprimary, r.d.primary_key AS cols, "
             f"list_transform(r.d.primary_key, lambda x: {s}.quote_ident(x)) AS keys, "
-            "[]::VARCHAR[] AS options "
+            "[]::VARCHAR[] AS options, NULL::VARCHAR AS opcname "
             f"FROM {s}.__rel r WHERE len(r.d.primary_key) > 0 "
             "UNION ALL "
             f"SELECT ix.oid, r.reloid, ix.name, r.relname, "
@@ -1218,7 +1220,8 @@ def _views() -> list[tuple[str, str]]:
             "['m=' || ix.options.m::VARCHAR] ELSE []::VARCHAR[] END) || "
             "(CASE WHEN coalesce(ix.options.ef_construction, 64) <> 64 THEN "
             "['ef_construction=' || ix.options.ef_construction::VARCHAR] "
-            "ELSE []::VARCHAR[] END) END "
+            "ELSE []::VARCHAR[] END) END, "
+            f"CASE WHEN ix.method <> 'btree' THEN coalesce(ix.opclass, {opclass_by_metric}) END "
             f"FROM {s}.__rel r, LATERAL (SELECT unnest(r.d.indexes) AS ix) u "
             "LEFT JOIN duckdb_indexes() di ON di.index_name = ix.name "
             "AND di.table_name = r.relname AND di.schema_name = 'main'",
@@ -1314,7 +1317,8 @@ def _views() -> list[tuple[str, str]]:
             "AND c.table_name = r.relname "
             "JOIN (VALUES ('BIGINT', 26), ('VARCHAR', 25), ('BOOLEAN', 16), ('INTEGER', 23), "
             "('SMALLINT', 21), ('FLOAT', 700), ('VARCHAR[]', 1009), ('BIGINT[]', 1028), "
-            "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17)) "
+            "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17), "
+            "('USMALLINT[]', 22), ('UINTEGER[]', 30)) "
             "m(duck, typoid) ON m.duck = c.data_type "
             f"LEFT JOIN {s}.pg_type t ON t.oid = m.typoid "
             "UNION ALL "
@@ -1346,9 +1350,16 @@ def _views() -> list[tuple[str, str]]:
             "true AS indislive, false AS indisreplident, "
             "(SELECT list(a.attnum ORDER BY k.n) FROM (SELECT unnest(i.cols) AS col, "
             "unnest(range(1, len(i.cols) + 1)) AS n) k "
-            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col) AS indkey, "
-            "NULL::BIGINT[] AS indcollation, NULL::BIGINT[] AS indclass, "
-            "list_transform(cols, lambda x: 0)::SMALLINT[] AS indoption, "
+            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col)::{_I2V} AS indkey, "
+            f"list_transform(cols, lambda x: 0)::{_OV} AS indcollation, "
+            # default btree opclass of each key column's type; the named one for hnsw
+            "(SELECT list(coalesce(oc.oid, 0) ORDER BY k.n) FROM (SELECT unnest(i.cols) AS col, "
+            "unnest(range(1, len(i.cols) + 1)) AS n) k "
+            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col "
+            f"LEFT JOIN {s}.pg_opclass oc ON oc.opcmethod = i.amoid AND CASE WHEN "
+            "i.opcname IS NULL THEN oc.opcdefault AND oc.opcintype = a.typoid "
+            f"ELSE oc.opcname = i.opcname END)::{_OV} AS indclass, "
+            f"list_transform(cols, lambda x: 0)::{_I2V} AS indoption, "
             f"NULL::VARCHAR AS indexprs, NULL::VARCHAR AS indpred FROM {s}.__idx i",
         ),
         (

@@ -83,6 +83,14 @@ class Prepared:
 
 
 _ids = itertools.count(1)
+# statements that never write (a ROLLBACK TO SAVEPOINT past them has nothing to undo)
+_READ_ONLY = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Show)
+
+
+def _savepoint_name(word: str) -> str:
+    if len(word) >= 2 and word[0] == '"' and word[-1] == '"':
+        return word[1:-1].replace('""', '"')
+    return word.lower()
 
 
 class Session:
@@ -104,6 +112,8 @@ class Session:
         self._txn_ddl = False
         self._touched: set[int] = set()
         self._written: set[str] = set()  # tables written in this transaction
+        self._writes = 0  # statements in this block that may have written (savepoints)
+        self._savepoints: list[tuple[str, int]] = []  # (name, self._writes when set)
         self.cancel_event = threading.Event()
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
@@ -281,10 +291,79 @@ class Session:
         if isinstance(tree, exp.Commit):
             return self._commit()
         if isinstance(tree, exp.Rollback):
+            savepoint = tree.args.get("savepoint")
+            if savepoint is not None:
+                return self._rollback_to(savepoint.name)
             return self._rollback()
+        if isinstance(tree, exp.Command) and str(tree.this).upper() in ("SAVEPOINT", "RELEASE"):
+            return self._savepoint(str(tree.this).upper(), tree.text("expression"))
+        if not isinstance(tree, _READ_ONLY):
+            self._writes += 1
         if isinstance(tree, CopyStatement) and tree.spec.is_from:
             return Result(tag="", copy_in=self.start_copy_in(tree))
         return self._transactional(lambda: self._dispatch(tree, sql))
+
+    # -------------------------------------------------------------- savepoints
+    # DuckDB has no savepoints.  SAVEPOINT and RELEASE are bookkeeping; ROLLBACK TO works
+    # when nothing may have been written since the savepoint (what drivers and ORMs do:
+    # psycopg's TypeInfo.fetch, SQLAlchemy's nested reflection), and refuses otherwise.
+    def _savepoint(self, verb: str, rest: str) -> Result:
+        words = rest.split()
+        if verb == "RELEASE" and words[:1] and words[0].upper() == "SAVEPOINT":
+            words = words[1:]
+        if len(words) != 1:
+            raise SyntaxError_(f'syntax error at or near "{verb}"')
+        name = _savepoint_name(words[0])
+        what = "SAVEPOINT" if verb == "SAVEPOINT" else "RELEASE SAVEPOINT"
+        if not self.in_block:
+            raise PgError(f"{what} can only be used in transaction blocks", sqlstate="25P01")
+        if self.failed:
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        if verb == "SAVEPOINT":
+            self._savepoints.append((name, self._writes))
+            return Result(tag="SAVEPOINT")
+        self._savepoints = self._savepoints[: self._find_savepoint(name)]
+        return Result(tag="RELEASE")
+
+    def _find_savepoint(self, name: str) -> int:
+        for i in range(len(self._savepoints) - 1, -1, -1):
+            if self._savepoints[i][0] == name:
+                return i
+        self.failed = self.in_block
+        raise PgError(f'savepoint "{name}" does not exist', sqlstate="3B001")
+
+    def _rollback_to(self, name: str) -> Result:
+        if not self.in_block:
+            raise PgError(
+                "ROLLBACK TO SAVEPOINT can only be used in transaction blocks", sqlstate="25P01"
+            )
+        i = self._find_savepoint(name)
+        if self._writes == 0:
+            # nothing written in the whole block: a fresh DuckDB transaction is the same state
+            # (and the only way out of one DuckDB aborted after an error)
+            try:
+                self.cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            self.cur.execute("BEGIN")
+        elif self._writes != self._savepoints[i][1] or not self._duck_usable():
+            self.failed = True
+            raise FeatureNotSupported(
+                "ROLLBACK TO SAVEPOINT is supported only when nothing was written since the "
+                "savepoint"
+            )
+        self._savepoints = self._savepoints[: i + 1]
+        self.failed = False
+        return Result(tag="ROLLBACK")
+
+    def _duck_usable(self) -> bool:
+        try:
+            self.cur.execute("SELECT 1")
+            return True
+        except duckdb.Error:
+            return False
 
     def start_copy_in(self, tree: CopyStatement) -> CopyIn:
         """Begin COPY FROM STDIN.  The statement stays open until its `CopyIn` finishes or
@@ -415,6 +494,8 @@ class Session:
         self._txn_ddl = False
         self._touched.clear()
         self._written.clear()
+        self._writes = 0
+        self._savepoints.clear()
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
