@@ -10,7 +10,7 @@ if [ ! -f /usr/share/java/postgresql.jar ] &&
   [ ! -f ~/.m2/repository/org/postgresql/postgresql/42.7.13/postgresql-42.7.13.jar ]; then
   pkgs+=(libpostgresql-jdbc-java)
 fi
-[ -f /usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so ] || pkgs+=(odbc-postgresql)
+compgen -G "/usr/lib/*/odbc/psqlodbcw.so" >/dev/null || pkgs+=(odbc-postgresql)
 command -v odbcinst >/dev/null 2>&1 || pkgs+=(unixodbc)
 [ -f /usr/include/sql.h ] || pkgs+=(unixodbc-dev)
 if [ ${#pkgs[@]} -gt 0 ]; then

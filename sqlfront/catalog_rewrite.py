@@ -133,6 +133,8 @@ _OPERATORS: dict[str, type[exp.Expression]] = {
     ">=": exp.GTE,
     "||": exp.DPipe,
 }
+# pg_catalog's int2vector / oidvector columns: subscripts start at 0 (DuckDB lists at 1)
+_ZERO_BASED_COLUMNS = frozenset({"indkey", "indoption", "indclass", "indcollation", "proargtypes"})
 # Postgres functions DuckDB has under another name (SQLAlchemy's reflection uses these)
 _RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
 _SINGLE_COLUMN_TABLE_FUNCS = (exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
@@ -219,7 +221,19 @@ def _is_target(node: exp.Expression) -> bool:
         return db == pc.SCHEMA and node.name in pc.DYNAMIC
     if isinstance(node, exp.EQ | exp.NEQ):
         return _array_literal_side(node) is not None
+    if isinstance(node, exp.Bracket):
+        return _zero_based_subscript(node)
     return False
+
+
+def _zero_based_subscript(node: exp.Bracket) -> bool:
+    col = node.this
+    return (
+        isinstance(col, exp.Column)
+        and col.name.lower() in _ZERO_BASED_COLUMNS
+        and len(node.expressions) == 1
+        and not node.meta.get("vg_zero_based")
+    )
 
 
 def _is_pg_catalog(node: exp.Expression) -> bool:
@@ -361,6 +375,13 @@ def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
         lit = _array_literal_side(node)
         if lit is not None:
             lit.replace(exp.Literal.string("[" + lit.this[1:-1] + "]"))
+        return None
+    if isinstance(node, exp.Bracket) and _zero_based_subscript(node):
+        (idx,) = node.expressions
+        node.set(
+            "expressions", [exp.Add(this=exp.paren(idx.copy()), expression=exp.Literal.number(1))]
+        )
+        node.meta["vg_zero_based"] = True
         return None
     return None
 
