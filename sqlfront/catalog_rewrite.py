@@ -150,6 +150,7 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
         return tree  # nothing here could be a target: skip the tree walk (hot path)
     _system_column_tableoid(tree)
     _unqualify_catalog_columns(tree)
+    _zero_based_subscripts(tree)
     if not any(_is_target(n) for n in tree.walk()):
         return tree
     _alias_changed_items(tree)
@@ -221,19 +222,32 @@ def _is_target(node: exp.Expression) -> bool:
         return db == pc.SCHEMA and node.name in pc.DYNAMIC
     if isinstance(node, exp.EQ | exp.NEQ):
         return _array_literal_side(node) is not None
-    if isinstance(node, exp.Bracket):
-        return _zero_based_subscript(node)
     return False
 
 
-def _zero_based_subscript(node: exp.Bracket) -> bool:
-    col = node.this
-    return (
-        isinstance(col, exp.Column)
-        and col.name.lower() in _ZERO_BASED_COLUMNS
-        and len(node.expressions) == 1
-        and not node.meta.get("vg_zero_based")
-    )
+def _zero_based_subscripts(tree: exp.Expression) -> None:
+    """`i.indkey[n]` of pg_index / pg_proc (int2vector, oidvector) counts from 0 (psqlODBC's
+    SQLPrimaryKeys): DuckDB's list subscript counts from 1."""
+    aliases = {
+        t.alias_or_name
+        for t in tree.find_all(exp.Table)
+        if (t.db or "").lower() == pc.SCHEMA and t.name in ("pg_index", "pg_proc")
+    }
+    if not aliases:
+        return
+    for node in list(tree.find_all(exp.Bracket)):
+        col = node.this
+        if (
+            isinstance(col, exp.Column)
+            and col.name.lower() in _ZERO_BASED_COLUMNS
+            and (col.table in aliases or not col.table)
+            and len(node.expressions) == 1
+            and not node.meta.get("vg_zero_based")
+        ):
+            (idx,) = node.expressions
+            one = exp.Literal.number(1)
+            node.set("expressions", [exp.Add(this=exp.paren(idx.copy()), expression=one)])
+            node.meta["vg_zero_based"] = True
 
 
 def _is_pg_catalog(node: exp.Expression) -> bool:
@@ -375,13 +389,6 @@ def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
         lit = _array_literal_side(node)
         if lit is not None:
             lit.replace(exp.Literal.string("[" + lit.this[1:-1] + "]"))
-        return None
-    if isinstance(node, exp.Bracket) and _zero_based_subscript(node):
-        (idx,) = node.expressions
-        node.set(
-            "expressions", [exp.Add(this=exp.paren(idx.copy()), expression=exp.Literal.number(1))]
-        )
-        node.meta["vg_zero_based"] = True
         return None
     return None
 

@@ -5,7 +5,8 @@ The program prepares statements executed 8-10 times (pgjdbc's prepareThreshold i
 fifth run on it uses a named server-side statement and binary results), reads a query through
 a `setFetchSize` cursor with autocommit off (a portal fetched 3 rows at a time), and lists the
 table through `DatabaseMetaData` (getTables/getColumns/getPrimaryKeys/getIndexInfo/getTypeInfo/
-getSchemas/getCatalogs), whose queries read pg_catalog and `information_schema._pg_expandarray`.
+getSchemas/getCatalogs/getImportedKeys/getFunctions), whose queries read pg_catalog,
+pg_settings and `information_schema._pg_expandarray`.
 
 The driver is Debian's libpostgresql-jdbc-java (/usr/share/java/postgresql.jar), or the
 42.7.13 jar of a local Maven repository; scripts/test.sh installs the Debian one when missing.
@@ -111,3 +112,10 @@ def test_jdbc_metadata_type_info(jdbc_output: dict) -> None:
     assert int(jdbc_output["typeinfo_count"][0]) > 50
     assert jdbc_output["typeinfo_vector"] == ["true"]
     assert jdbc_output["typeinfo_int8"] == ["true"]
+
+
+def test_jdbc_metadata_keys_and_functions(jdbc_output: dict) -> None:
+    # getImportedKeys reads pg_settings' max_index_keys and pg_constraint (no foreign keys)
+    assert jdbc_output["imported_keys"] == ["0"]
+    # l2_distance(vector, vector), (halfvec, halfvec), (sparsevec, sparsevec) in pg_proc
+    assert jdbc_output["function"] == ["public.l2_distance"] * 3

@@ -123,6 +123,17 @@ public class VecgresJdbc {
                             + rs.getString("COLUMN_NAME") + " " + rs.getBoolean("NON_UNIQUE"));
                 }
             }
+            try (ResultSet rs = md.getImportedKeys(null, "public", table)) {
+                int n = 0;
+                while (rs.next()) n++;
+                System.out.println("imported_keys: " + n);
+            }
+            try (ResultSet rs = md.getFunctions(null, "public", "l2_distance")) {
+                while (rs.next()) {
+                    System.out.println("function: " + rs.getString("FUNCTION_SCHEM") + "."
+                            + rs.getString("FUNCTION_NAME"));
+                }
+            }
             List<String> types = new ArrayList<>();
             try (ResultSet rs = md.getTypeInfo()) {
                 while (rs.next()) types.add(rs.getString("TYPE_NAME"));
