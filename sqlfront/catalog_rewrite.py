@@ -18,7 +18,12 @@ output names are assigned.  It rewrites, in place:
   `current_database()`, `current_catalog`, `current_schema()`, `current_schemas(bool)`,
   `version()`, `current_setting('name')`;
 * `pg_database` and `pg_settings`, whose rows depend on the cluster and the session, into
-  inline relations built from `ctx`.
+  inline relations built from `ctx`;
+* `'pg_catalog.array_in'::regproc` into the function's name (pg_type/pg_proc keep names),
+  `information_schema._pg_expandarray(a)` into its macro (rows of `(x, n)` structs),
+  `pg_catalog.pg_class.relname` into `pg_class.relname`, `<catalog>.tableoid` into the
+  catalog's OID, 0-based subscripts of `pg_index.indkey` & co. (int2vector) into DuckDB's
+  1-based ones, and `json_build_object` into DuckDB's `json_object`.
 
 Unaliased select-list items that change are aliased first with the name Postgres gives them
 (`SELECT version()` is still a column named `version`).
