@@ -2,10 +2,11 @@
 
 Owns the `__vg_is` schema of each database's DuckDB file: views named like Postgres's
 (`tables`, `columns`, `schemata`, `table_constraints`, `key_column_usage`, `check_constraints`,
-`constraint_column_usage`, `referential_constraints`, `views`) over the pg_catalog emulation
-(`sqlfront.pgcatalog`'s `__vg_pg` views), so our tables appear in schema `public` with
-Postgres's type names: `data_type` is `format_type` for built-in types, `ARRAY` for arrays and
-`USER-DEFINED` for pgvector's types (with `udt_name` `vector`), as in Postgres.
+`constraint_column_usage`, `referential_constraints`, `views`, `sequences`, `routines`) over
+the pg_catalog emulation (`sqlfront.pgcatalog`'s `__vg_pg` views), so our tables appear in
+schema `public` with Postgres's type names: `data_type` is `format_type` for built-in types,
+`ARRAY` for arrays and `USER-DEFINED` for pgvector's types (with `udt_name` `vector`), as in
+Postgres; `routines` lists pgvector's functions (`sqlfront.pgproc`).
 
 The binder points `information_schema.<name>` at `__vg_is.<name>` for the names in `VIEWS`;
 other information_schema relations are left to DuckDB.  Built by `pgcatalog.ensure`, after the
@@ -30,10 +31,44 @@ VIEWS = (
     "constraint_column_usage",
     "referential_constraints",
     "views",
+    "sequences",
+    "routines",
 )
+
+# information_schema.routines' columns after `security_type`, all NULL here as in Postgres
+# (except the yes_or_no ones, which Postgres fills with 'NO')
+_ROUTINE_TAIL = (
+    "to_sql_specific_catalog to_sql_specific_schema to_sql_specific_name as_locator:NO "
+    "created:T last_altered:T new_savepoint_level is_udt_dependent:NO "
+    "result_cast_from_data_type result_cast_as_locator:NO result_cast_char_max_length:I "
+    "result_cast_char_octet_length:I result_cast_char_set_catalog result_cast_char_set_schema "
+    "result_cast_char_set_name result_cast_collation_catalog result_cast_collation_schema "
+    "result_cast_collation_name result_cast_numeric_precision:I "
+    "result_cast_numeric_precision_radix:I result_cast_numeric_scale:I "
+    "result_cast_datetime_precision:I result_cast_interval_type "
+    "result_cast_interval_precision:I result_cast_type_udt_catalog result_cast_type_udt_schema "
+    "result_cast_type_udt_name result_cast_scope_catalog result_cast_scope_schema "
+    "result_cast_scope_name result_cast_maximum_cardinality:I result_cast_dtd_identifier"
+).split()
+
+
+def _nulls(spec: list[str]) -> str:
+    """`name` -> NULL::VARCHAR, `name:I` -> NULL::INTEGER, `name:T` -> NULL::TIMESTAMPTZ,
+    `name:NO` -> 'NO'."""
+    out = []
+    for item in spec:
+        name, _, kind = item.partition(":")
+        value = {"I": _I, "T": "NULL::TIMESTAMPTZ", "NO": "'NO'"}.get(kind, _V)
+        out.append(f"{value} AS {name}")
+    return ", ".join(out)
+
 
 _V = "NULL::VARCHAR"
 _I = "NULL::INTEGER"
+_SERIAL_TYPES = (
+    f"({pt.INT8_OID}, 'bigint', 64, '9223372036854775807'), "
+    f"({pt.INT4_OID}, 'integer', 32, '2147483647'), ({pt.INT2_OID}, 'smallint', 16, '32767')"
+)
 _INTS = f"{pt.INT2_OID}, {pt.INT4_OID}, {pt.INT8_OID}"
 _FLOATS = f"{pt.FLOAT4_OID}, {pt.FLOAT8_OID}"
 _CHARS = f"{pt.VARCHAR_OID}, {pt.BPCHAR_OID}"
@@ -64,7 +99,53 @@ def _views(db: str) -> list[tuple[str, str]]:
         f"JOIN {PG}.__rel r ON r.reloid = c.conrelid, LATERAL (SELECT "
         "unnest(r.d.primary_key) AS col, unnest(range(1, len(r.d.primary_key) + 1)) AS n) u"
     )
+    type_mid = (
+        "character_maximum_length:I character_octet_length:I character_set_catalog "
+        "character_set_schema character_set_name collation_catalog collation_schema "
+        "collation_name numeric_precision:I numeric_precision_radix:I numeric_scale:I "
+        "datetime_precision:I interval_type interval_precision:I"
+    ).split()
     return [
+        (
+            "sequences",
+            f"SELECT {cat} AS sequence_catalog, 'public' AS sequence_schema, "
+            "q.relname AS sequence_name, t.name AS data_type, t.bits AS numeric_precision, "
+            "2 AS numeric_precision_radix, 0 AS numeric_scale, '1' AS start_value, "
+            "'1' AS minimum_value, t.maxv AS maximum_value, '1' AS increment, "
+            f"'NO' AS cycle_option FROM {PG}.__seq q JOIN (VALUES {_SERIAL_TYPES}) "
+            "t(oid, name, bits, maxv) ON t.oid = q.seqtypid",
+        ),
+        (
+            "routines",
+            f"SELECT {cat} AS specific_catalog, 'public' AS specific_schema, "
+            "p.proname || '_' || p.oid::VARCHAR AS specific_name, "
+            f"{cat} AS routine_catalog, 'public' AS routine_schema, "
+            "p.proname AS routine_name, CASE p.prokind WHEN 'f' THEN 'FUNCTION' "
+            "WHEN 'p' THEN 'PROCEDURE' END AS routine_type, "
+            f"{_V} AS module_catalog, {_V} AS module_schema, {_V} AS module_name, "
+            f"{_V} AS udt_catalog, {_V} AS udt_schema, {_V} AS udt_name, "
+            "CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN 'ARRAY' "
+            f"WHEN t.typnamespace = 11 THEN {PG}.format_type(t.oid, NULL) "
+            f"ELSE 'USER-DEFINED' END AS data_type, {_nulls(type_mid)}, "
+            f"{cat} AS type_udt_catalog, CASE WHEN t.typnamespace = 11 THEN 'pg_catalog' "
+            "ELSE 'public' END AS type_udt_schema, t.typname AS type_udt_name, "
+            f"{_V} AS scope_catalog, {_V} AS scope_schema, {_V} AS scope_name, "
+            f"{_I} AS maximum_cardinality, '0' AS dtd_identifier, "
+            "CASE WHEN l.lanname = 'sql' THEN 'SQL' ELSE 'EXTERNAL' END AS routine_body, "
+            f"{_V} AS routine_definition, "
+            "CASE WHEN l.lanname = 'c' THEN p.prosrc END AS external_name, "
+            "upper(l.lanname) AS external_language, 'GENERAL' AS parameter_style, "
+            "CASE WHEN p.provolatile = 'i' THEN 'YES' ELSE 'NO' END AS is_deterministic, "
+            "'MODIFIES' AS sql_data_access, "
+            "CASE WHEN p.proisstrict THEN 'YES' ELSE 'NO' END AS is_null_call, "
+            f"{_V} AS sql_path, 'YES' AS schema_level_routine, "
+            "0 AS max_dynamic_result_sets, 'NO' AS is_user_defined_cast, "
+            "'NO' AS is_implicitly_invocable, "
+            "CASE WHEN p.prosecdef THEN 'DEFINER' ELSE 'INVOKER' END AS security_type, "
+            f"{_nulls(_ROUTINE_TAIL)} FROM {PG}.pg_proc p "
+            f"JOIN {PG}.pg_type t ON t.oid = p.prorettype "
+            f"JOIN {PG}.pg_language l ON l.oid = p.prolang",
+        ),
         (
             "tables",
             "SELECT *, NULL::VARCHAR AS self_referencing_column_name, "

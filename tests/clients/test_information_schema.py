@@ -137,3 +137,38 @@ def test_columns_follow_ddl_in_a_transaction(server) -> None:  # noqa: ANN001
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'is_tx'"
         ).fetchone()
         assert left == (0,)
+
+
+def test_sequences_of_serial_columns(is_conn: psycopg.Connection) -> None:
+    rows = is_conn.execute(
+        "SELECT sequence_catalog, sequence_schema, data_type, numeric_precision, start_value, "
+        "minimum_value, maximum_value, increment, cycle_option "
+        "FROM information_schema.sequences WHERE sequence_name = %s",
+        [f"{TABLE}_id_seq"],
+    ).fetchall()
+    assert rows == [
+        ("postgres", "public", "bigint", 64, "1", "1", "9223372036854775807", "1", "NO")
+    ]
+
+
+def test_routines_list_pgvector_functions(is_conn: psycopg.Connection) -> None:
+    rows = is_conn.execute(
+        "SELECT routine_schema, routine_type, data_type, type_udt_name, routine_body, "
+        "external_name, external_language, is_deterministic, is_null_call, security_type "
+        "FROM information_schema.routines WHERE routine_name = 'cosine_distance' "
+        "ORDER BY external_name"
+    ).fetchall()
+    row = ("public", "FUNCTION", "double precision", "float8", "EXTERNAL")
+    tail = ("C", "YES", "YES", "INVOKER")
+    assert rows == [
+        (*row, "cosine_distance", *tail),
+        (*row, "halfvec_cosine_distance", *tail),
+        (*row, "sparsevec_cosine_distance", *tail),
+    ]
+    agg = is_conn.execute(
+        "SELECT routine_type, data_type, type_udt_name FROM information_schema.routines "
+        "WHERE routine_name = 'avg' AND type_udt_name = 'vector'"
+    ).fetchall()
+    assert agg == [(None, "USER-DEFINED", "vector")]  # aggregates have no routine_type
+    ncols = len(is_conn.execute("SELECT * FROM information_schema.routines LIMIT 0").description)
+    assert ncols == 82  # as in Postgres 15
