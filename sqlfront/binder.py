@@ -45,6 +45,7 @@ class BindContext:
     touched_stores: set[int] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
     in_block: bool = False
+    sql_cursors: dict = field(default_factory=dict)  # DECLAREd cursors (pg_cursors)
     # for the plan cache: which $n fed constant vectors, and whether data was read to bind
     vector_params: set[int] = field(default_factory=set)
     read_data: bool = False

@@ -705,6 +705,8 @@ def _table(ctx: BindContext, table: exp.Table) -> exp.Expression | None:
     if db == pc.SCHEMA and table.name in pc.DYNAMIC:
         if table.name == "pg_database":
             sql = _pg_database_sql(tuple(_database_names(ctx)))
+        elif table.name == "pg_cursors":
+            sql = _pg_cursors_sql(getattr(ctx, "sql_cursors", None) or {})
         else:
             sql = _pg_settings_sql(tuple(sorted(ctx.settings.items())))
         sub = sqlglot.parse_one(sql, read=VecPostgres)
@@ -760,6 +762,22 @@ def _pg_type(duck: str) -> str:
         "BIGINT[]": "BIGINT[]",
         "SMALLINT[]": "SMALLINT[]",
     }.get(duck, "TEXT")
+
+
+def _pg_cursors_sql(cursors: dict) -> str:
+    """pg_cursors: the session's DECLAREd cursors (sqlfront.cursors.SqlCursor by name)."""
+    if not cursors:
+        return f"SELECT * FROM {pc.SCHEMA}.pg_cursors WHERE FALSE"
+    rows = []
+    for name, cur in sorted(cursors.items()):
+        rows.append(
+            f"SELECT {_sql_value(name, 'TEXT')} AS name, "
+            f"{_sql_value(cur.statement, 'TEXT')} AS statement, "
+            f"{_sql_value(cur.hold, 'BOOLEAN')} AS is_holdable, FALSE AS is_binary, "
+            "FALSE AS is_scrollable, "
+            f"CAST({_sql_value(cur.created.isoformat(), 'TEXT')} AS TIMESTAMPTZ) AS creation_time"
+        )
+    return " UNION ALL ".join(rows)
 
 
 @lru_cache(maxsize=64)

@@ -136,12 +136,13 @@ SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
     "pg_views": (12028, "v"),
     "pg_tables": (12033, "v"),
     "pg_indexes": (12043, "v"),
+    "pg_cursors": (12077, "v"),
     "pg_settings": (12104, "v"),
 }
 EMULATED = frozenset(SYSTEM_RELATIONS)
 
 # Relations whose rows depend on the session (built per query by catalog_rewrite).
-DYNAMIC = frozenset({"pg_database", "pg_settings"})
+DYNAMIC = frozenset({"pg_database", "pg_settings", "pg_cursors"})
 
 _OID_BLOCK = 128  # synthetic OIDs per table: see derived_oid
 _OID_BASE = 2**31
@@ -778,6 +779,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("daticulocale", _V),
         ("datcollversion", _V),
         ("datacl", _VA),
+    ],
+    "pg_cursors": [
+        ("name", _V),
+        ("statement", _V),
+        ("is_holdable", _B),
+        ("is_binary", _B),
+        ("is_scrollable", _B),
+        ("creation_time", "TIMESTAMPTZ"),
     ],
     "pg_settings": [
         ("name", _V),

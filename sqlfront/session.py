@@ -38,7 +38,7 @@ from engine.knn import vector_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
-from sqlfront import binder, ddl_index, pgcatalog
+from sqlfront import binder, cursors, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
@@ -85,6 +85,7 @@ class Prepared:
 _ids = itertools.count(1)
 # statements that never write (a ROLLBACK TO SAVEPOINT past them has nothing to undo)
 _READ_ONLY = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Show)
+_CURSOR_COMMANDS = frozenset({"DECLARE", "FETCH", "MOVE", "CLOSE"})
 
 
 def _savepoint_name(word: str) -> str:
@@ -114,6 +115,9 @@ class Session:
         self._written: set[str] = set()  # tables written in this transaction
         self._writes = 0  # statements in this block that may have written (savepoints)
         self._savepoints: list[tuple[str, int]] = []  # (name, self._writes when set)
+        self._cursors: dict[str, cursors.SqlCursor] = {}  # DECLARE ... CURSOR
+        self._txn_id = 0  # which transaction this is (cursors declared in one that rolls back go)
+        self._command_params: Sequence[object] | None = None  # $n of a DECLARE being run
         self.cancel_event = threading.Event()
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
@@ -211,10 +215,12 @@ class Session:
         if params or parameter_numbers(tree):
             tree = substitute_params(tree, params)
         self._learning = (prep, list(params))
+        self._command_params = params if isinstance(tree, exp.Command) else None
         try:
             return self.run(tree, prep.sql)
         finally:
             self._learning = None
+            self._command_params = None
 
     # ---------------------------------------------------------------- plan cache
     # A prepared kNN query whose only varying input is the query vector ($n) reuses its plan:
@@ -297,7 +303,9 @@ class Session:
             return self._rollback()
         if isinstance(tree, exp.Command) and str(tree.this).upper() in ("SAVEPOINT", "RELEASE"):
             return self._savepoint(str(tree.this).upper(), tree.text("expression"))
-        if not isinstance(tree, _READ_ONLY):
+        if not isinstance(tree, _READ_ONLY) and not (
+            isinstance(tree, exp.Command) and str(tree.this).upper() in _CURSOR_COMMANDS
+        ):
             self._writes += 1
         if isinstance(tree, CopyStatement) and tree.spec.is_from:
             return Result(tag="", copy_in=self.start_copy_in(tree))
@@ -496,6 +504,10 @@ class Session:
         self._written.clear()
         self._writes = 0
         self._savepoints.clear()
+        for name, cur in list(self._cursors.items()):
+            if not cur.hold or (not committed and cur.txn == self._txn_id):
+                del self._cursors[name]
+        self._txn_id += 1
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
@@ -512,6 +524,7 @@ class Session:
             touched_stores=self._touched,
             settings=self.settings.values,
             in_block=self.in_block,
+            sql_cursors=self._cursors,
         )
 
     def _run_subquery(self, tree: exp.Expression) -> tuple[list, list[tuple]]:
@@ -889,6 +902,37 @@ class Session:
         self._txn_ddl = True
         return Result(tag="ALTER TABLE")
 
+    # ------------------------------------------------------------------ cursors
+    def cursor_columns(self, name: str) -> list[Column] | None:
+        """The result columns of the DECLAREd cursor `name` (Describe of that portal)."""
+        cur = self._cursors.get(name)
+        return None if cur is None else cur.columns
+
+    def _declare(self, rest: str) -> Result:
+        """DECLARE name [NO SCROLL] CURSOR [WITH[OUT] HOLD] FOR query: runs the query now."""
+        name, hold, query = cursors.parse_declare(rest)
+        if not self.in_block and not hold:
+            raise PgError("DECLARE CURSOR can only be used in transaction blocks", sqlstate="25P01")
+        if name in self._cursors:
+            raise PgError(f'cursor "{name}" already exists', sqlstate="42P03")
+        trees = parse(query)
+        if len(trees) != 1 or not isinstance(
+            trees[0], exp.Select | exp.SetOperation | exp.Values | exp.Subquery
+        ):
+            raise SyntaxError_("DECLARE CURSOR needs a SELECT or VALUES query")
+        tree = trees[0]
+        if parameter_numbers(tree):
+            tree = substitute_params(tree, self._command_params or ())
+        res = self._query(tree, query)
+        self._cursors[name] = cursors.SqlCursor(
+            columns=res.columns or [],
+            rows=list(res.rows),
+            hold=hold,
+            txn=self._txn_id,
+            statement=f"DECLARE {rest}",
+        )
+        return Result(tag="DECLARE CURSOR")
+
     # ------------------------------------------------------------------ utility
     def _set(self, tree: exp.Set) -> Result:
         for item in tree.expressions:
@@ -956,6 +1000,27 @@ class Session:
             return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
+        if head == "DECLARE":
+            return self._declare(rest)
+        if head in ("FETCH", "MOVE"):
+            count, name = cursors.parse_fetch(head, rest)
+            cur = self._cursors.get(name)
+            if cur is None:
+                raise cursors.missing(name)
+            rows = cur.take(count)
+            if head == "MOVE":
+                return Result(tag=f"MOVE {len(rows)}")
+            return Result(tag=f"FETCH {len(rows)}", columns=cur.columns, rows=rows)
+        if head == "CLOSE":
+            if words == ["ALL"]:
+                self._cursors.clear()
+                return Result(tag="CLOSE CURSOR ALL")
+            if len(words) != 1:
+                raise SyntaxError_('syntax error at or near "CLOSE"')
+            name = cursors.ident(rest)
+            if self._cursors.pop(name, None) is None:
+                raise cursors.missing(name)
+            return Result(tag="CLOSE CURSOR")
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
 
 

@@ -104,3 +104,23 @@ def test_transaction_with_autocommit_off(server: ServerProc, odbc: pyodbc.Connec
         conn.commit()
     finally:
         conn.close()
+
+
+def test_use_declare_fetch_reads_through_a_cursor(
+    server: ServerProc, odbc: pyodbc.Connection
+) -> None:
+    # UseDeclareFetch=1: psqlODBC runs `DECLARE ... CURSOR WITH HOLD FOR`, then `FETCH 2 IN`
+    cs = (
+        f"Driver={_driver()};Server={server.host};Port={server.port};Database=postgres;"
+        "Uid=postgres;Pwd=unused;UseDeclareFetch=1;Fetch=2;"
+    )
+    conn = pyodbc.connect(cs, autocommit=False, timeout=30)
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SELECT id, embedding FROM {TABLE} WHERE id > ? ORDER BY id", 1)
+        assert [(r.id, r.embedding) for r in cur.fetchall()] == [
+            (i, f"[{i},1,0]") for i in range(2, 6)
+        ]
+        conn.commit()
+    finally:
+        conn.close()

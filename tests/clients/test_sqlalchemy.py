@@ -142,3 +142,17 @@ def test_orm_update_delete_and_rollback(engine: Engine) -> None:
         with s.begin_nested():
             assert s.scalar(select(Item.id).where(Item.title == "b")) == 1
         s.commit()
+
+
+def test_stream_results_uses_a_server_side_cursor(engine: Engine) -> None:
+    with Session(engine) as s:
+        s.execute(Item.__table__.delete())
+        s.add_all([Item(id=i, title=f"t{i}", tenant=0, embedding=[i, 0, 0]) for i in range(20)])
+        s.commit()
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, max_row_buffer=4).execute(
+            select(Item.id).order_by(Item.id)
+        )
+        first = next(iter(result))
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_cursors").scalar() == 1
+        assert [first.id] + [r.id for r in result] == list(range(20))
