@@ -23,7 +23,8 @@ output names are assigned.  It rewrites, in place:
   `information_schema._pg_expandarray(a)` into its macro (rows of `(x, n)` structs),
   `pg_catalog.pg_class.relname` into `pg_class.relname`, `<catalog>.tableoid` into the
   catalog's OID, 0-based subscripts of `pg_index.indkey` & co. (int2vector) into DuckDB's
-  1-based ones, and `json_build_object` into DuckDB's `json_object`.
+  1-based ones, `json_build_object` into DuckDB's `json_object`, and `format('%I.%s', ...)`
+  (Postgres's %s / %I / %L) into concatenation.
 
 Unaliased select-list items that change are aliased first with the name Postgres gives them
 (`SELECT version()` is still a column named `version`).
@@ -88,6 +89,7 @@ _GATE_WORDS = MACROS | {
     "information_schema",
     "json_build_object",
     "jsonb_build_object",
+    "format",
 }
 _GATE_PREFIXES = ("pg_", "reg", "to_reg", "current_")
 _NAME_CAST = re.compile(r"(?:::|\bas)\s*name\b")
@@ -227,7 +229,76 @@ def _is_target(node: exp.Expression) -> bool:
         return db == pc.SCHEMA and node.name in pc.DYNAMIC
     if isinstance(node, exp.EQ | exp.NEQ):
         return _array_literal_side(node) is not None
+    if isinstance(node, exp.Format):
+        return _format_pieces(node) is not None
     return False
+
+
+_FORMAT_SPEC = re.compile(r"%(.)", re.S)
+
+
+def _format_pieces(node: exp.Format) -> list[tuple[str, str]] | None:
+    """Postgres `format()`'s string as (literal text, conversion) pieces, when it uses only
+    `%s`, `%I`, `%L` and `%%` (what psql and drivers use); None otherwise."""
+    fmt = node.this
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string) or "%" not in fmt.this:
+        return None
+    pieces: list[tuple[str, str]] = []
+    text, pos = "", 0
+    for m in _FORMAT_SPEC.finditer(fmt.this):
+        text += fmt.this[pos : m.start()]
+        pos = m.end()
+        conv = m.group(1)
+        if conv == "%":
+            text += "%"
+        elif conv in "sIL":
+            pieces.append((text, conv))
+            text = ""
+        else:
+            return None
+    if "%" in fmt.this[pos:]:
+        return None
+    pieces.append((text + fmt.this[pos:], ""))
+    if sum(1 for _, c in pieces if c) != len(node.expressions):
+        return None
+    return pieces
+
+
+def _format(node: exp.Format) -> exp.Expression | None:
+    """`format('%I.%I', a, b)` as DuckDB concatenation (DuckDB's format() is fmt-style)."""
+    pieces = _format_pieces(node)
+    if pieces is None:
+        return None
+    args = iter(node.expressions)
+    parts: list[exp.Expression] = []
+    for text, conv in pieces:
+        if text:
+            parts.append(exp.Literal.string(text))
+        if not conv:
+            continue
+        arg = exp.Cast(this=next(args), to=exp.DataType.build("VARCHAR"))
+        if conv == "s":
+            parts.append(exp.Coalesce(this=arg, expressions=[exp.Literal.string("")]))
+        elif conv == "I":
+            parts.append(_macro("quote_ident", [arg]))
+        else:
+            quoted = exp.DPipe(
+                this=exp.DPipe(
+                    this=exp.Literal.string("'"),
+                    expression=exp.Anonymous(
+                        this="replace",
+                        expressions=[arg, exp.Literal.string("'"), exp.Literal.string("''")],
+                    ),
+                ),
+                expression=exp.Literal.string("'"),
+            )
+            parts.append(exp.Coalesce(this=quoted, expressions=[exp.Literal.string("NULL")]))
+    if not parts:
+        return exp.Literal.string("")
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return exp.paren(out)
 
 
 def _zero_based_subscripts(tree: exp.Expression) -> None:
@@ -390,6 +461,8 @@ def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
         return _cast(ctx, node)
     if isinstance(node, exp.Table):
         return _table(ctx, node)
+    if isinstance(node, exp.Format):
+        return _format(node)
     if isinstance(node, exp.EQ | exp.NEQ):
         lit = _array_literal_side(node)
         if lit is not None:
@@ -464,7 +537,10 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
     if name in MACROS:
         return _macro(name, args)
     if qualified:
-        return exp.func(name, *args, dialect=VecPostgres)
+        func = exp.func(name, *args, dialect=VecPostgres)
+        if isinstance(func, exp.Format):  # pg_catalog.format(...)
+            return _format(func) or func
+        return func
     return None
 
 

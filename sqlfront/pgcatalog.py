@@ -127,6 +127,13 @@ SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
     "pg_foreign_table": (3118, "r"),
     "pg_partitioned_table": (3350, "r"),
     "pg_event_trigger": (3466, "r"),
+    "pg_opfamily": (2753, "r"),
+    "pg_amop": (2602, "r"),
+    "pg_amproc": (2603, "r"),
+    "pg_default_acl": (826, "r"),
+    "pg_largeobject_metadata": (2995, "r"),
+    "pg_subscription": (6100, "r"),
+    "pg_user_mappings": (12327, "v"),
     "pg_ts_config": (3602, "r"),
     "pg_ts_dict": (3600, "r"),
     "pg_ts_parser": (3601, "r"),
@@ -743,6 +750,64 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     "pg_db_role_setting": [("setdatabase", _O), ("setrole", _O), ("setconfig", _VA)],
     "pg_foreign_table": [("ftrelid", _O), ("ftserver", _O), ("ftoptions", _VA)],
+    "pg_opfamily": [
+        ("oid", _O),
+        ("opfmethod", _O),
+        ("opfname", _V),
+        ("opfnamespace", _O),
+        ("opfowner", _O),
+    ],
+    "pg_amop": [
+        ("oid", _O),
+        ("amopfamily", _O),
+        ("amoplefttype", _O),
+        ("amoprighttype", _O),
+        ("amopstrategy", _S),
+        ("amoppurpose", _V),
+        ("amopopr", _O),
+        ("amopmethod", _O),
+        ("amopsortfamily", _O),
+    ],
+    "pg_amproc": [
+        ("oid", _O),
+        ("amprocfamily", _O),
+        ("amproclefttype", _O),
+        ("amprocrighttype", _O),
+        ("amprocnum", _S),
+        ("amproc", _V),
+    ],
+    "pg_default_acl": [
+        ("oid", _O),
+        ("defaclrole", _O),
+        ("defaclnamespace", _O),
+        ("defaclobjtype", _V),
+        ("defaclacl", _VA),
+    ],
+    "pg_largeobject_metadata": [("oid", _O), ("lomowner", _O), ("lomacl", _VA)],
+    "pg_subscription": [
+        ("oid", _O),
+        ("subdbid", _O),
+        ("subskiplsn", _V),
+        ("subname", _V),
+        ("subowner", _O),
+        ("subenabled", _B),
+        ("subbinary", _B),
+        ("substream", _B),
+        ("subtwophasestate", _V),
+        ("subdisableonerr", _B),
+        ("subconninfo", _V),
+        ("subslotname", _V),
+        ("subsynccommit", _V),
+        ("subpublications", _VA),
+    ],
+    "pg_user_mappings": [
+        ("umid", _O),
+        ("srvid", _O),
+        ("srvname", _V),
+        ("umuser", _O),
+        ("usename", _V),
+        ("umoptions", _VA),
+    ],
     "pg_partitioned_table": [
         ("partrelid", _O),
         ("partstrat", _V),
@@ -940,7 +1005,32 @@ STATIC_ROWS: dict[str, list[tuple]] = {
     ],
 }
 
+# operator families of the opclasses above (btree families as named in Postgres 15;
+# pgvector's carry their opclass's OID and name)
+_OPFAMILY_NAMES = {
+    1976: "integer_ops",
+    1994: "text_ops",
+    424: "bool_ops",
+    1970: "float_ops",
+    1988: "numeric_ops",
+    434: "datetime_ops",
+    2968: "uuid_ops",
+    4033: "jsonb_ops",
+}
+STATIC_ROWS["pg_opfamily"] = sorted(
+    {
+        (fam, am, _OPFAMILY_NAMES.get(fam, name), ns, owner)
+        for _oid, am, name, ns, owner, fam, *_ in STATIC_ROWS["pg_opclass"]
+    }
+)
+
 EMPTY = (
+    "pg_amop",
+    "pg_amproc",
+    "pg_default_acl",
+    "pg_largeobject_metadata",
+    "pg_subscription",
+    "pg_user_mappings",
     "pg_event_trigger",
     "pg_cast",
     "pg_operator",
@@ -1054,6 +1144,9 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.pg_function_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_opclass_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_collation_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_opfamily_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_operator_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_conversion_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_is_other_temp_schema(x) AS false",
         f"CREATE OR REPLACE MACRO {s}.pg_relation_is_publishable(x) AS false",
         # adbin/indpred/... hold Postgres's deparsed text already
@@ -1090,6 +1183,7 @@ def _macros() -> list[str]:
         f"SELECT __z_bytes FROM {s}.__l_size WHERE __z_oid = rel), 0)",
         f"CREATE OR REPLACE MACRO {s}.pg_table_size(rel) AS {s}.pg_relation_size(rel)",
         f"CREATE OR REPLACE MACRO {s}.pg_indexes_size(rel) AS 0::BIGINT",
+        f"CREATE OR REPLACE MACRO {s}.pg_tablespace_size(x) AS {s}.pg_database_size(NULL)",
         f"CREATE OR REPLACE MACRO {s}.pg_total_relation_size(rel) AS {s}.pg_relation_size(rel)",
         f"CREATE OR REPLACE MACRO {s}.pg_database_size(db) AS coalesce((SELECT "
         f"sum(__z_bytes) FROM {s}.__l_size), 0)::BIGINT",

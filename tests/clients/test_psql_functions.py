@@ -84,3 +84,41 @@ def test_dX_is_empty(server: ServerProc) -> None:
     assert out.splitlines()[0].strip() == "List of extended statistics"
     assert "Schema | Name | Definition | Ndistinct | Dependencies | MCV" in out
     assert "(0 rows)" in out
+
+
+def test_dAf_lists_pgvector_operator_families(server: ServerProc) -> None:
+    out = _psql(server, r"\dAf hnsw")
+    rows = [[c.strip() for c in line.split("|")] for line in out.splitlines()[3:] if "|" in line]
+    assert rows == [
+        ["hnsw", "vector_cosine_ops", "vector"],
+        ["hnsw", "vector_ip_ops", "vector"],
+        ["hnsw", "vector_l2_ops", "vector"],
+    ]
+
+
+def test_other_meta_commands_do_not_error(server: ServerProc) -> None:
+    # catalogs Postgres has but vecgres keeps empty: the commands print their empty lists
+    for meta, title in [
+        (r"\dAo", "List of operators of operator families"),
+        (r"\dAp", "List of support functions of operator families"),
+        (r"\ddp", "Default access privileges"),
+        (r"\dl", "Large objects"),
+        (r"\dRs", "List of subscriptions"),
+        (r"\deu", "List of user mappings"),
+        (r"\dd", "Object descriptions"),
+    ]:
+        out = _psql(server, meta)
+        assert out.splitlines()[0].strip() == title, (meta, out)
+        assert "(0 rows)" in out, (meta, out)
+    tablespaces = _psql(server, r"\db+")
+    assert " pg_default | postgres |" in tablespaces
+
+
+def test_format_with_postgres_conversions(server: ServerProc) -> None:
+    out = run_psql(
+        server,
+        "-At",
+        "-c",
+        "SELECT pg_catalog.format('%I.%I|%s|%L|%L|100%%', 'public', 'My T', NULL, 'it''s', NULL)",
+    )
+    assert out.stdout.strip() == "public.\"My T\"||'it''s'|NULL|100%"
