@@ -214,8 +214,10 @@ class Session:
         tree = prep.tree.copy()
         if params or parameter_numbers(tree):
             tree = substitute_params(tree, params)
-        self._learning = (prep, list(params))
-        self._command_params = params if isinstance(tree, exp.Command) else None
+        command = isinstance(tree, exp.Command)
+        # a DECLARE's query is planned like any other, but its plan is not the statement's
+        self._learning = None if command else (prep, list(params))
+        self._command_params = params if command else None
         try:
             return self.run(tree, prep.sql)
         finally:

@@ -83,3 +83,18 @@ def test_psycopg_server_cursor_with_vectors(cur_server: ServerProc) -> None:
             cur.execute("SELECT id FROM sc_t ORDER BY v <-> '[3,0]' LIMIT 2")
             c.commit()
             assert cur.fetchall() == [(3,), (2,)]  # ties (2 and 4) by row order
+
+
+def test_server_cursor_knn_with_vector_parameter_twice(cur_server: ServerProc) -> None:
+    # the same DECLARE text again: must declare again, not replay a cached kNN plan
+    with psycopg.connect(cur_server.dsn()) as c:
+        register_vector(c)
+        import numpy as np
+
+        for q, want in (([2.0, 0.0], [2, 1, 3]), ([9.0, 0.0], [9, 8, 10])):
+            with c.cursor(name="knn") as cur:
+                cur.execute(
+                    "SELECT id FROM sc_t ORDER BY v <-> %s LIMIT 3", [np.array(q, dtype=np.float32)]
+                )
+                assert [r[0] for r in cur.fetchall()] == want
+        c.commit()
