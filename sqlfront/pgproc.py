@@ -86,7 +86,7 @@ def _functions() -> list[tuple[str, tuple[int, ...], int, str, str]]:
     for arr in CASTS_FROM_ARRAYS:
         f("array_to_vector", (arr, I4, B), V)
         f("array_to_halfvec", (arr, I4, B), H)
-    f("array_to_sparsevec", (pt.INT4_ARRAY_OID, I4, B), S)
+        f("array_to_sparsevec", (arr, I4, B), S)
     f("vector_to_float4", (V, I4, B), pt.FLOAT4_ARRAY_OID)
     f("halfvec_to_float4", (H, I4, B), pt.FLOAT4_ARRAY_OID)
     f("vector_to_halfvec", (V, I4, B), H)
@@ -120,6 +120,9 @@ def proc_rows() -> list[tuple]:
     rows = []
     for i, (name, args, ret, kind, src) in enumerate(FUNCTIONS):
         internal_lang = kind == "a"
+        # handlers and support functions are declared `LANGUAGE C` only: volatile, not strict,
+        # parallel unsafe; everything else `IMMUTABLE STRICT PARALLEL SAFE`
+        plain = ret in (INDEX_AM_HANDLER, INTERNAL)
         rows.append(
             (
                 FIRST_OID + i,
@@ -134,10 +137,10 @@ def proc_rows() -> list[tuple]:
                 kind,
                 False,
                 False,
-                kind != "a" and ret != INDEX_AM_HANDLER,
+                kind != "a" and not plain,
                 False,
-                "i" if ret != INDEX_AM_HANDLER else "v",
-                "s" if ret != INDEX_AM_HANDLER else "u",
+                "v" if plain else "i",
+                "u" if plain else "s",
                 len(args),
                 0,
                 ret,
