@@ -45,6 +45,7 @@ from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
 from sqlfront.settings import Settings, table_option
+from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import parse_vector_text
 
@@ -121,6 +122,8 @@ class Session:
         self.cancel_event = threading.Event()
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
+        # RowDescription's table OID / attnum per output column, by (SQL text, catalog version)
+        self._sources: dict[tuple[str, int], list[tuple[int, int]] | None] = {}
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
@@ -281,7 +284,9 @@ class Session:
 
         def body() -> Result:
             res = execute_plan(self.db, self.cur, run)
-            return self._rows_result(res, f"SELECT {len(res.rows)}")
+            out = self._rows_result(res, f"SELECT {len(res.rows)}")
+            _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+            return out
 
         try:
             # one kNN statement reads through versioned caches and at most one DuckDB
@@ -570,10 +575,16 @@ class Session:
     # ------------------------------------------------------------------ queries
     def _query(self, tree: exp.Expression, sql: str) -> Result:
         ctx = self._ctx(sql)
+        sources = column_sources(tree, ctx.catalog)  # before the binder rewrites the tree
         plan = binder.bind_query(ctx, tree)
         self._remember_plan(plan, ctx)
         res = execute_plan(self.db, self.cur, plan)
-        return self._rows_result(res, f"SELECT {len(res.rows)}")
+        out = self._rows_result(res, f"SELECT {len(res.rows)}")
+        if _set_sources(out, sources) and not self._txn_ddl:
+            if len(self._sources) > 256:
+                self._sources.clear()
+            self._sources[(sql, self.db.catalog_version)] = sources
+        return out
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
@@ -1024,6 +1035,15 @@ class Session:
                 raise cursors.missing(name)
             return Result(tag="CLOSE CURSOR")
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
+
+
+def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:
+    """Fill the result columns' table OID / attnum; False when they do not line up."""
+    if sources is None or res.columns is None or len(sources) != len(res.columns):
+        return False
+    for col, (oid, attnum) in zip(res.columns, sources, strict=True):
+        col.table_oid, col.attnum = oid, attnum
+    return True
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:

@@ -119,3 +119,13 @@ def test_jdbc_metadata_keys_and_functions(jdbc_output: dict) -> None:
     assert jdbc_output["imported_keys"] == ["0"]
     # l2_distance(vector, vector), (halfvec, halfvec), (sparsevec, sparsevec) in pg_proc
     assert jdbc_output["function"] == ["public.l2_distance"] * 3
+
+
+def test_jdbc_result_set_metadata_knows_base_columns(jdbc_output: dict) -> None:
+    # ResultSetMetaData.isNullable: 0 no nulls, 1 nullable, 2 unknown (a computed column)
+    assert jdbc_output["rsmd"] == [
+        f"id int8 {TABLE} 0",
+        f"title text {TABLE} 1",
+        f"embedding vector {TABLE} 1",
+        "x int8  2",
+    ]

@@ -6,10 +6,12 @@ import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import org.postgresql.PGResultSetMetaData;
 import org.postgresql.PGStatement;
 
 public class VecgresJdbc {
@@ -92,6 +94,17 @@ public class VecgresJdbc {
             c.commit();
             c.setAutoCommit(true);
 
+            // RowDescription's table OID / attnum: pgjdbc looks the columns up in pg_attribute
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery(
+                            "SELECT id, title, embedding, id + 1 AS x FROM " + table + " LIMIT 1")) {
+                ResultSetMetaData m = rs.getMetaData();
+                for (int i = 1; i <= m.getColumnCount(); i++) {
+                    System.out.println("rsmd: " + m.getColumnName(i) + " " + m.getColumnTypeName(i)
+                            + " " + ((PGResultSetMetaData) m).getBaseTableName(i) + " "
+                            + m.isNullable(i));
+                }
+            }
             try (ResultSet rs = md.getCatalogs()) {
                 while (rs.next()) System.out.println("catalog: " + rs.getString("TABLE_CAT"));
             }
