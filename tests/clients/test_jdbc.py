@@ -86,7 +86,7 @@ def test_jdbc_fetch_size_cursor(jdbc_output: dict) -> None:
 
 
 def test_jdbc_metadata_catalogs_schemas_tables(jdbc_output: dict) -> None:
-    assert jdbc_output["catalog"] == ["postgres"]
+    assert "postgres" in jdbc_output["catalog"]  # the shared server may hold other databases
     assert {"public", "pg_catalog", "information_schema"} <= set(jdbc_output["schema"])
     assert f"public.{TABLE} TABLE" in jdbc_output["table"]
 
