@@ -28,6 +28,8 @@ from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, Vecto
 from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
+from sqlfront.infoschema import SCHEMA as INFO_SCHEMA
+from sqlfront.infoschema import VIEWS as INFO_SCHEMA_VIEWS
 from sqlfront.vectors import (
     parse_sparsevec_text,
     parse_vector_text,
@@ -50,6 +52,7 @@ class BindContext:
     touched_stores: set[int] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
     in_block: bool = False
+    sql_cursors: dict = field(default_factory=dict)  # DECLAREd cursors (pg_cursors)
     # for the plan cache: which $n fed constant vectors, and whether data was read to bind
     vector_params: set[int] = field(default_factory=set)
     read_data: bool = False
@@ -93,7 +96,11 @@ def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
         if schema in (None, "public", "main") and name in ctx.catalog:
             table.set("db", None)
             continue
-        if schema in ("information_schema",):
+        if schema == "information_schema":
+            if name in INFO_SCHEMA_VIEWS:
+                table.set("db", exp.to_identifier(INFO_SCHEMA))
+                if not table.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
             continue
         qual = f"{table.db}.{name}" if table.db else name
         raise UndefinedTable(f'relation "{qual}" does not exist', position=ctx.position_of(name))

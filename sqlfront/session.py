@@ -38,7 +38,7 @@ from engine.knn import vector_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
-from sqlfront import binder, ddl_index, pgcatalog, vecfuncs
+from sqlfront import binder, cursors, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
@@ -52,6 +52,7 @@ from sqlfront.pgtypes import (
     duckdb_type_to_oid,
 )
 from sqlfront.settings import Settings, table_option
+from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import (
     dense_to_sparse,
@@ -96,6 +97,15 @@ class Prepared:
 
 
 _ids = itertools.count(1)
+# statements that never write (a ROLLBACK TO SAVEPOINT past them has nothing to undo)
+_READ_ONLY = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Show)
+_CURSOR_COMMANDS = frozenset({"DECLARE", "FETCH", "MOVE", "CLOSE"})
+
+
+def _savepoint_name(word: str) -> str:
+    if len(word) >= 2 and word[0] == '"' and word[-1] == '"':
+        return word[1:-1].replace('""', '"')
+    return word.lower()
 
 
 class Session:
@@ -118,9 +128,16 @@ class Session:
         self._txn_ddl = False
         self._touched: set[int] = set()
         self._written: set[str] = set()  # tables written in this transaction
+        self._writes = 0  # statements in this block that may have written (savepoints)
+        self._savepoints: list[tuple[str, int]] = []  # (name, self._writes when set)
+        self._cursors: dict[str, cursors.SqlCursor] = {}  # DECLARE ... CURSOR
+        self._txn_id = 0  # which transaction this is (cursors declared in one that rolls back go)
+        self._command_params: Sequence[object] | None = None  # $n of a DECLARE being run
         self.cancel_event = threading.Event()
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
+        # RowDescription's table OID / attnum per output column, by (SQL text, catalog version)
+        self._sources: dict[tuple[str, int], list[tuple[int, int]] | None] = {}
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
@@ -218,11 +235,15 @@ class Session:
         tree = prep.tree.copy()
         if params or parameter_numbers(tree):
             tree = substitute_params(tree, params)
-        self._learning = (prep, list(params))
+        command = isinstance(tree, exp.Command)
+        # a DECLARE's query is planned like any other, but its plan is not the statement's
+        self._learning = None if command else (prep, list(params))
+        self._command_params = params if command else None
         try:
             return self.run(tree, prep.sql)
         finally:
             self._learning = None
+            self._command_params = None
 
     # ---------------------------------------------------------------- plan cache
     # A prepared kNN query whose only varying input is the query vector ($n) reuses its plan:
@@ -283,7 +304,9 @@ class Session:
 
         def body() -> Result:
             res = execute_plan(self.db, self.cur, run)
-            return self._rows_result(res, f"SELECT {len(res.rows)}")
+            out = self._rows_result(res, f"SELECT {len(res.rows)}")
+            _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+            return out
 
         try:
             # one kNN statement reads through versioned caches and at most one DuckDB
@@ -301,7 +324,16 @@ class Session:
         if isinstance(tree, exp.Commit):
             return self._commit()
         if isinstance(tree, exp.Rollback):
+            savepoint = tree.args.get("savepoint")
+            if savepoint is not None:
+                return self._rollback_to(savepoint.name)
             return self._rollback()
+        if isinstance(tree, exp.Command) and str(tree.this).upper() in ("SAVEPOINT", "RELEASE"):
+            return self._savepoint(str(tree.this).upper(), tree.text("expression"))
+        if not isinstance(tree, _READ_ONLY) and not (
+            isinstance(tree, exp.Command) and str(tree.this).upper() in _CURSOR_COMMANDS
+        ):
+            self._writes += 1
         if isinstance(tree, CopyStatement) and tree.spec.is_from:
             return Result(tag="", copy_in=self.start_copy_in(tree))
         if isinstance(tree, exp.Command) and str(tree.this).upper() == "VACUUM":
@@ -313,6 +345,68 @@ class Session:
             # outside any transaction, like Postgres: it waits for a moment with no write open
             return self._vacuum(tree.text("expression").strip())
         return self._transactional(lambda: self._dispatch(tree, sql))
+
+    # -------------------------------------------------------------- savepoints
+    # DuckDB has no savepoints.  SAVEPOINT and RELEASE are bookkeeping; ROLLBACK TO works
+    # when nothing may have been written since the savepoint (what drivers and ORMs do:
+    # psycopg's TypeInfo.fetch, SQLAlchemy's nested reflection), and refuses otherwise.
+    def _savepoint(self, verb: str, rest: str) -> Result:
+        words = rest.split()
+        if verb == "RELEASE" and words[:1] and words[0].upper() == "SAVEPOINT":
+            words = words[1:]
+        if len(words) != 1:
+            raise SyntaxError_(f'syntax error at or near "{verb}"')
+        name = _savepoint_name(words[0])
+        what = "SAVEPOINT" if verb == "SAVEPOINT" else "RELEASE SAVEPOINT"
+        if not self.in_block:
+            raise PgError(f"{what} can only be used in transaction blocks", sqlstate="25P01")
+        if self.failed:
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        if verb == "SAVEPOINT":
+            self._savepoints.append((name, self._writes))
+            return Result(tag="SAVEPOINT")
+        self._savepoints = self._savepoints[: self._find_savepoint(name)]
+        return Result(tag="RELEASE")
+
+    def _find_savepoint(self, name: str) -> int:
+        for i in range(len(self._savepoints) - 1, -1, -1):
+            if self._savepoints[i][0] == name:
+                return i
+        self.failed = self.in_block
+        raise PgError(f'savepoint "{name}" does not exist', sqlstate="3B001")
+
+    def _rollback_to(self, name: str) -> Result:
+        if not self.in_block:
+            raise PgError(
+                "ROLLBACK TO SAVEPOINT can only be used in transaction blocks", sqlstate="25P01"
+            )
+        i = self._find_savepoint(name)
+        if self._writes == 0:
+            # nothing written in the whole block: a fresh DuckDB transaction is the same state
+            # (and the only way out of one DuckDB aborted after an error)
+            try:
+                self.cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            self.cur.execute("BEGIN")
+        elif self._writes != self._savepoints[i][1] or not self._duck_usable():
+            self.failed = True
+            raise FeatureNotSupported(
+                "ROLLBACK TO SAVEPOINT is supported only when nothing was written since the "
+                "savepoint"
+            )
+        self._savepoints = self._savepoints[: i + 1]
+        self.failed = False
+        return Result(tag="ROLLBACK")
+
+    def _duck_usable(self) -> bool:
+        try:
+            self.cur.execute("SELECT 1")
+            return True
+        except duckdb.Error:
+            return False
 
     def start_copy_in(self, tree: CopyStatement) -> CopyIn:
         """Begin COPY FROM STDIN.  The statement stays open until its `CopyIn` finishes or
@@ -456,6 +550,12 @@ class Session:
         self._txn_ddl = False
         self._touched.clear()
         self._written.clear()
+        self._writes = 0
+        self._savepoints.clear()
+        for name, cur in list(self._cursors.items()):
+            if not cur.hold or (not committed and cur.txn == self._txn_id):
+                del self._cursors[name]
+        self._txn_id += 1
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
@@ -472,6 +572,7 @@ class Session:
             touched_stores=self._touched,
             settings=self.settings.values,
             in_block=self.in_block,
+            sql_cursors=self._cursors,
         )
 
     def _run_subquery(self, tree: exp.Expression) -> tuple[list, list[tuple]]:
@@ -515,10 +616,16 @@ class Session:
     # ------------------------------------------------------------------ queries
     def _query(self, tree: exp.Expression, sql: str) -> Result:
         ctx = self._ctx(sql)
+        sources = column_sources(tree, ctx.catalog)  # before the binder rewrites the tree
         plan = binder.bind_query(ctx, tree)
         self._remember_plan(plan, ctx)
         res = execute_plan(self.db, self.cur, plan)
-        return self._rows_result(res, f"SELECT {len(res.rows)}")
+        out = self._rows_result(res, f"SELECT {len(res.rows)}")
+        if _set_sources(out, sources) and not self._txn_ddl:
+            if len(self._sources) > 256:
+                self._sources.clear()
+            self._sources[(sql, self.db.catalog_version)] = sources
+        return out
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
@@ -971,6 +1078,37 @@ class Session:
                 res.notices.append(note)
         return res
 
+    # ------------------------------------------------------------------ cursors
+    def cursor_columns(self, name: str) -> list[Column] | None:
+        """The result columns of the DECLAREd cursor `name` (Describe of that portal)."""
+        cur = self._cursors.get(name)
+        return None if cur is None else cur.columns
+
+    def _declare(self, rest: str) -> Result:
+        """DECLARE name [NO SCROLL] CURSOR [WITH[OUT] HOLD] FOR query: runs the query now."""
+        name, hold, query = cursors.parse_declare(rest)
+        if not self.in_block and not hold:
+            raise PgError("DECLARE CURSOR can only be used in transaction blocks", sqlstate="25P01")
+        if name in self._cursors:
+            raise PgError(f'cursor "{name}" already exists', sqlstate="42P03")
+        trees = parse(query)
+        if len(trees) != 1 or not isinstance(
+            trees[0], exp.Select | exp.SetOperation | exp.Values | exp.Subquery
+        ):
+            raise SyntaxError_("DECLARE CURSOR needs a SELECT or VALUES query")
+        tree = trees[0]
+        if parameter_numbers(tree):
+            tree = substitute_params(tree, self._command_params or ())
+        res = self._query(tree, query)
+        self._cursors[name] = cursors.SqlCursor(
+            columns=res.columns or [],
+            rows=list(res.rows),
+            hold=hold,
+            txn=self._txn_id,
+            statement=f"DECLARE {rest}",
+        )
+        return Result(tag="DECLARE CURSOR")
+
     # ------------------------------------------------------------------ utility
     def _set(self, tree: exp.Set) -> Result:
         for item in tree.expressions:
@@ -1038,6 +1176,27 @@ class Session:
             return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "CHECKPOINT"):
             return Result(tag=head)
+        if head == "DECLARE":
+            return self._declare(rest)
+        if head in ("FETCH", "MOVE"):
+            count, name = cursors.parse_fetch(head, rest)
+            cur = self._cursors.get(name)
+            if cur is None:
+                raise cursors.missing(name)
+            rows = cur.take(count)
+            if head == "MOVE":
+                return Result(tag=f"MOVE {len(rows)}")
+            return Result(tag=f"FETCH {len(rows)}", columns=cur.columns, rows=rows)
+        if head == "CLOSE":
+            if words == ["ALL"]:
+                self._cursors.clear()
+                return Result(tag="CLOSE CURSOR ALL")
+            if len(words) != 1:
+                raise SyntaxError_('syntax error at or near "CLOSE"')
+            name = cursors.ident(rest)
+            if self._cursors.pop(name, None) is None:
+                raise cursors.missing(name)
+            return Result(tag="CLOSE CURSOR")
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
 
 
@@ -1074,6 +1233,15 @@ def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
             else:
                 r[i] = None
     return [tuple(r) for r in out]
+
+
+def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:
+    """Fill the result columns' table OID / attnum; False when they do not line up."""
+    if sources is None or res.columns is None or len(sources) != len(res.columns):
+        return False
+    for col, (oid, attnum) in zip(res.columns, sources, strict=True):
+        col.table_oid, col.attnum = oid, attnum
+    return True
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:

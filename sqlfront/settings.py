@@ -39,6 +39,8 @@ DEFAULTS: dict[str, str] = {
     "default_transaction_read_only": "off",
     "transaction_read_only": "off",
     "max_identifier_length": "63",
+    "max_index_keys": "32",
+    "block_size": "8192",
     "bytea_output": "hex",
     "client_min_messages": "notice",
     "synchronous_commit": "on",

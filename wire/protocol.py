@@ -535,7 +535,11 @@ class Connection:
             return out
         portal = self.state.portals.get(msg.name)
         if portal is None:
-            raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+            # a cursor DECLAREd in SQL is a portal too (psycopg's server cursors describe it)
+            columns = self.session.cursor_columns(msg.name)
+            if columns is None:
+                raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+            return [self._row_description(Result(tag="", columns=columns), None)]
         if isinstance(portal.prepared.tree, CopyStatement):
             return [m.NoData().encode()]  # COPY runs at Execute, never at Describe
         r = self._run_portal(portal)
