@@ -50,6 +50,11 @@ def score(store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray) -> 
     return store.score(metric, q, slots)
 
 
+def score_sorted(store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray) -> np.ndarray:
+    """`score` for sorted `slots` (each segment's share is a slice)."""
+    return store.score(metric, q, slots, is_sorted=True)
+
+
 def quantized_topk(
     store: VectorStore,
     mode: str,
@@ -60,7 +65,7 @@ def quantized_topk(
     oversampling: float,
     rescore: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Top k of `slots`: rank each segment's share on its quantized copy, rescore the best
+    """Top k of sorted `slots`: rank each segment's share on its quantized copy, rescore the best
     `k * oversampling` of each exactly against the float32 originals.
 
     Segments are ranked apart (each copy has its own scale or centre, so approximate scores
@@ -71,18 +76,13 @@ def quantized_topk(
     n_cand = max(k, int(np.ceil(k * oversampling))) if rescore else k
     cands: list[np.ndarray] = []
     approx_of: list[np.ndarray] = []
-    for seg, pos in store.group(slots):
+    for seg, pos in store.group(slots, is_sorted=True):
         qc = seg.quantized(mode)
         seg_slots = slots[pos]
         whole = len(seg_slots) == seg.count
-        approx = qc.approx(None if whole else seg.rows_of(seg_slots), q, metric)
-        if n_cand < len(seg_slots):
-            part = np.argpartition(approx, n_cand - 1)[:n_cand]
-            cands.append(seg_slots[part])
-            approx_of.append(approx[part])
-        else:
-            cands.append(seg_slots)
-            approx_of.append(approx)
+        best, approx = qc.candidates(None if whole else seg.rows_of(seg_slots), q, metric, n_cand)
+        cands.append(seg_slots[best])
+        approx_of.append(approx)
     if not cands:
         return slots[:0], np.empty(0, dtype=np.float64), 0
     cand = np.concatenate(cands) if len(cands) > 1 else cands[0]
@@ -97,9 +97,9 @@ def quantized_topk(
 def exact_knn(
     store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, KnnStats]:
-    """Top k (plus ties at the k-th) of `slots` by distance to `q`, ordered by (distance, slot)."""
+    """Top k (plus ties at the k-th) of sorted `slots` by distance to `q`, by (distance, slot)."""
     t0 = time.perf_counter()
-    d = score(store, slots, metric, q)
+    d = score_sorted(store, slots, metric, q)
     top_slots, top_d = topk(d, slots, k)
     stats = KnnStats(
         matching_rows=len(slots),

@@ -30,6 +30,7 @@ from engine.quantization import QuantizedCopy
 
 log = logging.getLogger("vecgres")
 READ_CHUNK_ROWS = 16384
+PREAD_MAX_ROWS = 512  # gathers up to this many rows of a mapped segment use pread
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Segment:
         self._map: np.ndarray = np.empty((0, dim), dtype=np.float32)
         self._dirty = False
         self._file = None
+        self._fd: int | None = None  # read-only descriptor for `gather`
         self._slots: np.ndarray | None = None
         row_bytes = 4 * dim
         count = meta.count
@@ -188,6 +190,22 @@ class Segment:
                     )
             return self._map
 
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """Rows at `rows` (a copy).  A few rows of a mapped segment are read with `pread`
+        instead of through the mapping, so rescoring candidates does not grow the process's
+        resident memory by a page per candidate (the page cache still holds them)."""
+        if self.in_ram or len(rows) > PREAD_MAX_ROWS or self.path is None:
+            return np.asarray(self.data()[rows])
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        width = 4 * self.dim
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        view = memoryview(out).cast("B")
+        fd = self._fd
+        for i, r in enumerate(rows.tolist()):
+            view[i * width : (i + 1) * width] = os.pread(fd, width, r * width)
+        return out
+
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows [start, stop) read with plain file reads (a builder's chunk: unlike a mapping,
         the pages stay in the page cache, not in this process's resident memory)."""
@@ -258,6 +276,9 @@ class Segment:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def remove_files(self) -> None:
         self.close()

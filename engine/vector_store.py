@@ -256,11 +256,20 @@ class VectorStore:
             self._set_segments(segs)
 
     # -------------------------------------------------------------------- reads
-    def group(self, slots: np.ndarray) -> Iterator[tuple[Segment, np.ndarray]]:
-        """(segment, positions in `slots` of that segment's slots), for non-empty groups."""
+    def group(
+        self, slots: np.ndarray, is_sorted: bool = False
+    ) -> Iterator[tuple[Segment, np.ndarray | slice]]:
+        """(segment, positions in `slots` of that segment's slots), for non-empty groups;
+        positions are a slice when `slots` is sorted (no gather, no argsort)."""
         segs, los = self._state
         if len(segs) == 1:
-            yield segs[0], np.arange(len(slots))
+            yield segs[0], slice(0, len(slots))
+            return
+        if is_sorted:
+            bounds = np.searchsorted(slots, los).tolist() + [len(slots)]
+            for i, seg in enumerate(segs):
+                if bounds[i + 1] > bounds[i]:
+                    yield seg, slice(bounds[i], bounds[i + 1])
             return
         which = np.searchsorted(los, slots, side="right") - 1
         if len(slots) and which[0] == which[-1] and (np.all(which == which[0])):
@@ -279,26 +288,30 @@ class VectorStore:
         segs = self.segments
         if len(segs) == 1:
             seg = segs[0]
-            return np.asarray(seg.data()[seg.rows_of(slots)])
+            return seg.gather(seg.rows_of(slots))
         out = np.empty((len(slots), self.dim), dtype=np.float32)
         for seg, pos in self.group(slots):
-            out[pos] = seg.data()[seg.rows_of(slots[pos])]
+            out[pos] = seg.gather(seg.rows_of(slots[pos]))
         return out
 
-    def score(self, metric: str, q: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    def score(
+        self, metric: str, q: np.ndarray, slots: np.ndarray, is_sorted: bool = False
+    ) -> np.ndarray:
         """Distances of the vectors at `slots` to `q`, aligned with `slots` (float64)."""
         slots = np.asarray(slots, dtype=np.int64)
         out = np.empty(len(slots), dtype=np.float64)
-        for seg, pos in self.group(slots):
+        for seg, pos in self.group(slots, is_sorted):
             rows = seg.rows_of(slots[pos])
             if len(rows) > _GATHER_FRACTION * seg.count:
                 out[pos] = distances(metric, seg.data(), q)[rows]
             elif len(rows) <= _CHUNK:
-                out[pos] = distances(metric, seg.data()[rows], q)
+                out[pos] = distances(metric, seg.gather(rows), q)
             else:
                 data = seg.data()
+                part = np.empty(len(rows), dtype=np.float64)
                 for s in range(0, len(rows), _CHUNK):
-                    out[pos[s : s + _CHUNK]] = distances(metric, data[rows[s : s + _CHUNK]], q)
+                    part[s : s + _CHUNK] = distances(metric, data[rows[s : s + _CHUNK]], q)
+                out[pos] = part
         return out
 
     def all_slots(self) -> np.ndarray:

@@ -18,6 +18,7 @@ import ssl
 import sys
 from pathlib import Path
 
+from engine.vector_store import StorageConfig
 from wire.auth import AuthConfig, Method, ScramSecret, load_password_file
 from wire.server import TlsConfig, run, tls_config
 
@@ -118,6 +119,20 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         metavar="SECONDS",
         help="drop a connection not authenticated in time (default: 60)",
     )
+    serve.add_argument(
+        "--storage",
+        choices=["memmap", "memory"],
+        default="memmap",
+        help="default storage of tables without their own `storage` option (default: memmap)",
+    )
+    serve.add_argument(
+        "--memmap-threshold-kb",
+        type=int,
+        default=StorageConfig.memmap_threshold_kb,
+        metavar="KB",
+        help="memmap storage keeps sealed segments smaller than this in RAM "
+        f"(default: {StorageConfig.memmap_threshold_kb})",
+    )
     secret = sub.add_parser(
         "scram-secret",
         help="print a SCRAM-SHA-256 verifier for a password file",
@@ -154,7 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     if not timeout > 0:
         serve.error("--authentication-timeout must be positive")
     # (string defaults from --config went through each option's type like typed values)
-    run(Path(args.data_dir).resolve(), args.host, int(args.port), auth, tls, timeout)
+    storage = StorageConfig(str(args.storage), int(args.memmap_threshold_kb))
+    if storage.storage not in ("memmap", "memory") or storage.memmap_threshold_kb < 0:
+        serve.error("--storage is memmap or memory; --memmap-threshold-kb is 0 or more")
+    run(Path(args.data_dir).resolve(), args.host, int(args.port), auth, tls, timeout, storage)
 
 
 def _auth_config(serve: argparse.ArgumentParser, args: argparse.Namespace) -> AuthConfig:

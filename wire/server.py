@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine.database import Cluster
 from engine.errors import PgError, ProtocolViolation, pg_error
+from engine.vector_store import StorageConfig
 from wire import messages as m
 from wire.auth import AuthConfig, tls_server_end_point
 from wire.protocol import Connection
@@ -41,8 +42,9 @@ class Server:
         auth: AuthConfig | None = None,
         tls: TlsConfig | None = None,
         authentication_timeout: float = 60.0,
+        storage: StorageConfig | None = None,
     ) -> None:
-        self.cluster = Cluster(data_dir)
+        self.cluster = Cluster(data_dir, storage)
         self.host = host
         self.port = port
         self.auth = auth if auth is not None else AuthConfig()
@@ -259,11 +261,12 @@ def run(
     auth: AuthConfig | None = None,
     tls: TlsConfig | None = None,
     authentication_timeout: float = 60.0,
+    storage: StorageConfig | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""
 
     async def main() -> None:
-        server = Server(data_dir, host, port, auth, tls, authentication_timeout)
+        server = Server(data_dir, host, port, auth, tls, authentication_timeout, storage)
         h, p = await server.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
