@@ -35,7 +35,9 @@ def choose(
     ef_search: int,
     forced: str = "auto",
     enable_indexscan: bool = True,
+    segments: int = 1,
 ) -> Choice:
+    """The cheapest strategy; graph searches cost once per segment (`segments` graphs)."""
     sel = matching / live if live else 0.0
     exact = cost.exact_cost(matching, dim, live)
     costs: dict[str, float] = {"prefilter" if filtered else "exact": exact}
@@ -49,12 +51,13 @@ def choose(
             else "forced"
         )
         return Choice("exact", exact, costs=costs, reason=why)
+    n = max(1, segments)
     if not filtered:
-        costs["hnsw"] = cost.hnsw_cost(ef, dim)
+        costs["hnsw"] = n * cost.hnsw_cost(ef, dim)
     else:
         pc, kp = cost.postfilter_cost(k, sel, ef_search, dim)
-        costs["hnsw_postfilter"] = pc
-        costs["hnsw_filter"] = cost.filtered_traversal_cost(k, sel, ef_search, dim)
+        costs["hnsw_postfilter"] = n * pc
+        costs["hnsw_filter"] = n * cost.filtered_traversal_cost(k, sel, ef_search, dim)
     if forced == "prefilter":
         return Choice("prefilter", exact, costs=costs, reason="forced")
     if forced == "hnsw":

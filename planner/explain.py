@@ -26,7 +26,7 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
         )
         if knn.filter_sql:
             lines.append(f"        Filter: {knn.filter_sql}")
-        lines.append(f"        Estimated matching rows: {est}")
+        lines.append(f"        Estimated matching rows: {est}  segments: {knn.segments}")
         if knn.index is not None:
             lines.append(
                 f"        Index: {knn.index.name} (hnsw, m={knn.index.options.get('m')}, "

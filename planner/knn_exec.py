@@ -49,6 +49,7 @@ def plan_knn(db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan) -> Pre
     if len(matching) < scan.k:
         return None
     index = db.hnsw(scan.index, store.dim) if scan.index is not None else None
+    scan.segments = sum(1 for s in store.segments if s.count)
     if index is not None and not index.available():
         index = None
     choice = choose(
@@ -61,6 +62,7 @@ def plan_knn(db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan) -> Pre
         ef_search=scan.ef_search,
         forced=scan.forced,
         enable_indexscan=scan.enable_indexscan,
+        segments=scan.segments,
     )
     scan.strategy = choice.strategy
     scan.estimated_rows = len(matching)

@@ -71,6 +71,7 @@ class KnnScan:
     estimated_cost: float | None = None
     costs: dict[str, float] = field(default_factory=dict)
     reason: str = ""  # why the strategy was chosen
+    segments: int = 0  # segments holding vectors (EXPLAIN)
     ef: int = 0
     k_prime: int = 0
 

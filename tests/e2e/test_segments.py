@@ -195,7 +195,7 @@ def test_quantized_copies_and_graphs_per_sealed_segment(srv, tmp_path):
                 "EXPLAIN ANALYZE SELECT id FROM h ORDER BY e <-> %s LIMIT 10", (vec(vecs[3]),)
             )
         )
-        assert "segments=3" in plan, plan
+        assert "segments=3" in plan and "segments: 4" in plan, plan
         hits = 0
         for qi in range(20):
             q = data(1, seed=300 + qi)[0]
