@@ -278,12 +278,11 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
         if node.parent is None and node is not tree:
             continue
         res = analyze_distance(ctx, node)
-        if res is None:
-            node.replace(exp.Null())
+        if res is None or (not isinstance(res, float) and res.query is None):
+            # a typed NULL: DuckDB rejects a bare `ORDER BY NULL` (`ORDER BY e <=> NULL`)
+            node.replace(exp.cast(exp.Null(), exp.DataType.build("DOUBLE")))
         elif isinstance(res, float):
             node.replace(exp.Literal.number(repr(res)))
-        elif res.query is None:
-            node.replace(exp.Null())
         else:
             spec = _find_spec(specs, res)
             if spec is None:

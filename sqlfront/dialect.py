@@ -261,6 +261,21 @@ class _VecParser(Postgres.Parser):
             return self._parse_explain()
         return super()._parse_describe()
 
+    def _parse_types(self, *args: object, **kwargs: object) -> exp.Expr | None:
+        # sqlglot reads `oid` / `regtype` / ... as ObjectIdentifier and then rejects a
+        # following `[]` (asyncpg's `$1::oid[]`): make those an ARRAY of the identifier type.
+        this = super()._parse_types(*args, **kwargs)  # type: ignore[arg-type]
+        if (
+            isinstance(this, exp.ObjectIdentifier)
+            and self._curr is not None
+            and self._curr.token_type == TokenType.L_BRACKET
+            and self._next is not None
+            and self._next.token_type == TokenType.R_BRACKET
+        ):
+            self._advance(2)
+            this = exp.DataType(this=exp.DType.ARRAY, expressions=[this], nested=True)
+        return this
+
     def _parse_explain(self) -> Explain:
         options: list[exp.Expr] = []
         if (

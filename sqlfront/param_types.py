@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from engine.catalog import TableDef
 from sqlfront.dialect import VectorDistance, datatype_name_and_args
+from sqlfront.pgcatalog import type_oid_by_name
 from sqlfront.pgtypes import CATALOG_TYPE_OIDS, INT8_OID, TEXT_OID, VECTOR_OID
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike)
@@ -30,6 +31,20 @@ def _column_oid(col: exp.Column, tables: list[TableDef]) -> int | None:
         if c is not None:
             return CATALOG_TYPE_OIDS.get(c.pg_type)
     return None
+
+
+def _cast_oid(to: exp.Expression) -> int | None:
+    """The OID of a cast's target type (`$1::vector`, `$1::oid[]`, `$1::regclass`)."""
+    if isinstance(to, exp.ObjectIdentifier):
+        return type_oid_by_name(to.name)
+    if isinstance(to, exp.DataType) and to.this == exp.DType.ARRAY and to.expressions:
+        inner = to.expressions[0]
+        if isinstance(inner, exp.ObjectIdentifier):
+            return type_oid_by_name(inner.name + "[]")
+    if not isinstance(to, exp.DataType):
+        return None
+    name, _ = datatype_name_and_args(to)
+    return CATALOG_TYPE_OIDS.get(name) or type_oid_by_name(name)
 
 
 def _param_number(node: exp.Expression) -> int | None:
@@ -58,8 +73,7 @@ def infer_param_oids(
 def _place(node: exp.Expression, tables: list[TableDef], tree: exp.Expression) -> int | None:
     parent = node.parent
     if isinstance(parent, exp.Cast):
-        name, _ = datatype_name_and_args(parent.to)
-        return CATALOG_TYPE_OIDS.get(name)
+        return _cast_oid(parent.to)
     if isinstance(parent, VectorDistance):
         return VECTOR_OID
     if isinstance(parent, exp.Limit | exp.Offset):

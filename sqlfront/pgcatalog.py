@@ -398,7 +398,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("typowner", _O),
         ("typlen", _S),
         ("typbyval", _B),
-        ("typtype", _V),
+        ("typtype", pt.PG_CHAR_DUCKDB),
         ("typcategory", _V),
         ("typispreferred", _B),
         ("typisdefined", _B),
@@ -1191,7 +1191,7 @@ def _views() -> list[tuple[str, str]]:
         ),
         (
             "pg_attribute",
-            "SELECT a.reloid AS attrelid, a.c.name AS attname, a.typoid AS atttypid, "
+            "SELECT a.reloid AS attrelid, a.c.name AS attname, a.typoid::UINTEGER AS atttypid, "
             "-1 AS attstattarget, t.typlen AS attlen, a.attnum, 0 AS attndims, "
             "-1 AS attcacheoff, a.typmod AS atttypmod, t.typbyval AS attbyval, "
             "t.typalign AS attalign, t.typstorage AS attstorage, '' AS attcompression, "
@@ -1206,7 +1206,7 @@ def _views() -> list[tuple[str, str]]:
             f"LEFT JOIN {s}.pg_type t ON t.oid = a.typoid "
             "UNION ALL "
             # index columns
-            "SELECT i.indexrelid, k.col, a.typoid, -1, t.typlen, k.n::SMALLINT, 0, -1, "
+            "SELECT i.indexrelid, k.col, a.typoid::UINTEGER, -1, t.typlen, k.n::SMALLINT, 0, -1, "
             "a.typmod, t.typbyval, t.typalign, t.typstorage, '', false, false, false, '', "
             "'', false, true, 0, t.typcollation, NULL, NULL, NULL, NULL "
             f"FROM {s}.__idx i, LATERAL (SELECT unnest(i.cols) AS col, "
@@ -1215,19 +1215,21 @@ def _views() -> list[tuple[str, str]]:
             f"LEFT JOIN {s}.pg_type t ON t.oid = a.typoid "
             "UNION ALL "
             # the emulated catalogs' own columns, typed from their DuckDB types
-            "SELECT r.oid, c.column_name, m.typoid, -1, t.typlen, c.column_index::SMALLINT, "
+            "SELECT r.oid, c.column_name, m.typoid::UINTEGER, -1, t.typlen, "
+            "c.column_index::SMALLINT, "
             "0, -1, -1, t.typbyval, t.typalign, t.typstorage, '', c.is_nullable = 'NO', "
             "false, false, '', '', false, true, 0, t.typcollation, NULL, NULL, NULL, NULL "
             f"FROM {s}.__sysrel r JOIN duckdb_columns() c ON c.schema_name = '{s}' "
             "AND c.table_name = r.relname "
             "JOIN (VALUES ('BIGINT', 26), ('VARCHAR', 25), ('BOOLEAN', 16), ('INTEGER', 23), "
             "('SMALLINT', 21), ('FLOAT', 700), ('VARCHAR[]', 1009), ('BIGINT[]', 1028), "
-            "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17)) "
+            "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17), "
+            f"('{_sql_str(pt.PG_CHAR_DUCKDB)}', 18), ('UINTEGER', 26)) "
             "m(duck, typoid) ON m.duck = c.data_type "
             f"LEFT JOIN {s}.pg_type t ON t.oid = m.typoid "
             "UNION ALL "
             # sequences: last_value, log_cnt, is_called
-            "SELECT q.oid, v.name, v.typ, -1, v.len, v.n::SMALLINT, 0, -1, -1, true, "
+            "SELECT q.oid, v.name, v.typ::UINTEGER, -1, v.len, v.n::SMALLINT, 0, -1, -1, true, "
             "CASE WHEN v.len = 8 THEN 'd' ELSE 'c' END, 'p', '', true, false, false, '', '', "
             "false, true, 0, 0, NULL, NULL, NULL, NULL "
             f"FROM {s}.__seq q, (VALUES ('last_value', {pt.INT8_OID}, 8, 1), "
@@ -1390,6 +1392,11 @@ def _ordered_definitions() -> list[str]:
     for name in defs:
         visit(name, ())
     return out
+
+
+def _sql_str(text: str) -> str:
+    """`text` for inside a SQL string literal."""
+    return text.replace("'", "''")
 
 
 def _table_ddl(name: str) -> str:
