@@ -135,7 +135,9 @@ def test_register_vector_knn_and_binary_copy(server: ServerProc) -> None:
 
     async def body(conn: asyncpg.Connection) -> None:
         await conn.execute("DROP TABLE IF EXISTS ap_vec")
-        await conn.execute("CREATE TABLE ap_vec (id int PRIMARY KEY, tag text, embedding vector(8))")
+        await conn.execute(
+            "CREATE TABLE ap_vec (id int PRIMARY KEY, tag text, embedding vector(8))"
+        )
         await register_vector(conn)
         await conn.executemany(
             "INSERT INTO ap_vec VALUES ($1, $2, $3)",

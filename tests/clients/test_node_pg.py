@@ -21,9 +21,7 @@ def _ensure_node_modules() -> None:
         return
     npm = shutil.which("npm")
     assert npm is not None, "npm is needed (scripts/test.sh installs nodejs and npm)"
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=600
-    )
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=600)
 
 
 def test_node_pg_knn_and_cursor(server: ServerProc) -> None:

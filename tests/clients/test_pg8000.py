@@ -47,9 +47,7 @@ def test_native_parameters_and_errors(server: ServerProc) -> None:
 
 
 def test_dbapi(server: ServerProc) -> None:
-    conn = pg8000.dbapi.connect(
-        "postgres", host=server.host, port=server.port, database="postgres"
-    )
+    conn = pg8000.dbapi.connect("postgres", host=server.host, port=server.port, database="postgres")
     try:
         cur = conn.cursor()
         cur.execute("DROP TABLE IF EXISTS p8_dbapi")

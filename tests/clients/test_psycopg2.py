@@ -15,9 +15,7 @@ from tests.conftest import ServerProc
 
 
 def _connect(server: ServerProc):  # noqa: ANN202 - psycopg2 has no type hints
-    return psycopg2.connect(
-        host=server.host, port=server.port, user="postgres", dbname="postgres"
-    )
+    return psycopg2.connect(host=server.host, port=server.port, user="postgres", dbname="postgres")
 
 
 def _as_array(v: object) -> np.ndarray:
