@@ -177,3 +177,46 @@ def test_register_vector_knn_and_binary_copy(server: ServerProc) -> None:
         assert err.value.sqlstate == "22000"
 
     run(server, body)
+
+
+def test_parameter_types_drivers_rely_on(server: ServerProc) -> None:
+    """asyncpg sends no parameter types: it encodes each value by the type the server's
+    ParameterDescription gives, and decodes rows by the RowDescription of Describe."""
+
+    async def body(conn: asyncpg.Connection) -> None:
+        await conn.execute("DROP TABLE IF EXISTS ap_shapes")
+        await conn.execute(
+            "CREATE TABLE ap_shapes (id int PRIMARY KEY, name text, score float8, e vector(2))"
+        )
+        await register_vector(conn)
+        # `$1,$2` with no space between them is two parameters, not a dollar-quoted string
+        await conn.executemany(
+            "INSERT INTO ap_shapes VALUES ($1,$2,$3,$4)",
+            [(i, f"n{i}", i * 0.5, np.array([i, 1], np.float32)) for i in range(6)],
+        )
+        stmt = await conn.prepare("SELECT id FROM ap_shapes WHERE id = ANY($1) ORDER BY id")
+        assert [t.oid for t in stmt.get_parameters()] == [1007]  # int4[]
+        assert [r["id"] for r in await stmt.fetch([1, 3, 99])] == [1, 3]
+        assert await conn.fetchval("SELECT $1 + 1", 41) == 42
+        got = await conn.fetch(
+            "SELECT id FROM ap_shapes WHERE e <-> $1 < $2 ORDER BY id",
+            np.array([2, 1], np.float32),
+            1.5,
+        )
+        assert [r["id"] for r in got] == [1, 2, 3]
+        rows = await conn.fetch("DELETE FROM ap_shapes WHERE id >= $1 RETURNING id, name", 4)
+        assert sorted((r["id"], r["name"]) for r in rows) == [(4, "n4"), (5, "n5")]
+        row = await conn.fetchrow(
+            "UPDATE ap_shapes SET score = $1 WHERE id = $2 RETURNING score, e", 9.0, 0
+        )
+        assert row is not None and row["score"] == 9.0
+        np.testing.assert_array_equal(_as_array(row["e"]), [0, 1])
+        # an ORDER BY distance to a NULL vector: Postgres sorts NULL distances (all rows)
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM (SELECT id FROM ap_shapes ORDER BY e <=> $1 LIMIT 10) s", None
+            )
+            == 4
+        )
+
+    run(server, body)

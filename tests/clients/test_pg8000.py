@@ -31,6 +31,11 @@ def test_native_parameters_and_errors(server: ServerProc) -> None:
         assert conn.columns is not None and [c["name"] for c in conn.columns] == ["name", "score"]
         assert conn.run("SELECT count(*) FROM p8_basic WHERE id > :i", i=1) == [[3]]
         assert conn.row_count == 1
+        # pg8000 describes the statement before Bind: RETURNING columns come from Describe
+        assert conn.run(
+            "INSERT INTO p8_basic VALUES (:i,:n,:s) RETURNING id, name", i=9, n="n9", s=0.0
+        ) == [[9, "n9"]]
+        assert conn.run("DELETE FROM p8_basic WHERE id = :i RETURNING score", i=9) == [[0.0]]
         conn.run("START TRANSACTION")
         conn.run("DELETE FROM p8_basic WHERE id = :i", i=0)
         conn.run("ROLLBACK")
