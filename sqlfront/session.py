@@ -41,6 +41,7 @@ from planner.plan import QueryPlan
 from sqlfront import binder, ddl_index, pgcatalog
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
+from sqlfront.cursors import Cursors
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
 from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
@@ -110,6 +111,7 @@ class Session:
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
+        self._cursors = Cursors()  # DECLARE ... CURSOR
         pgcatalog.ensure(self.cur, db)
 
     # ------------------------------------------------------------------- state
@@ -402,6 +404,13 @@ class Session:
             self.db.bump_catalog_version()
         self._end(committed=True)
 
+    def _cursor_query(self, sql: str) -> Result:
+        """The query of DECLARE ... CURSOR FOR <query>, run."""
+        trees = parse(sql)
+        if len(trees) != 1 or not isinstance(trees[0], exp.Select | exp.SetOperation):
+            raise PgError("DECLARE CURSOR must be a SELECT query", sqlstate="42601")
+        return self._query(trees[0], sql)
+
     def _abort(self) -> None:
         try:
             self.cur.execute("ROLLBACK")
@@ -418,6 +427,7 @@ class Session:
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
+        self._cursors.end_transaction()
 
     # ---------------------------------------------------------------- dispatch
     def _ctx(self, sql: str) -> BindContext:
@@ -875,6 +885,8 @@ class Session:
             return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
+        if head in ("DECLARE", "FETCH", "MOVE", "CLOSE"):
+            return self._cursors.command(head, rest, self.in_block, self._cursor_query)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
 
 

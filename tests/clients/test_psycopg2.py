@@ -1,6 +1,7 @@
 """psycopg2 (libpq, text parameters interpolated client-side) against the real server:
-parameters, transactions, errors, and pgvector's `register_vector` (which looks the
-types up with `to_regtype('vector')` in pg_type) with numpy vectors in and out."""
+parameters, transactions, named (server-side) cursors, errors, and pgvector's
+`register_vector` (which looks the types up with `to_regtype('vector')` in pg_type) with numpy
+vectors in and out."""
 
 from __future__ import annotations
 
@@ -39,6 +40,22 @@ def test_parameters_and_transactions(server: ServerProc) -> None:
         assert cur.fetchall() == [(3, "n'3", 0.75)]
         cur.execute("SELECT count(*) FROM p2_basic")
         assert cur.fetchone() == (8,)
+        # a named (server-side) cursor: DECLARE ... CURSOR, FETCH FORWARD n, CLOSE
+        with conn.cursor(name="p2_named") as named:
+            named.itersize = 3
+            named.execute("SELECT id, name FROM p2_basic WHERE id >= %s ORDER BY id", (2,))
+            assert named.fetchone() == (2, "n'2")
+            assert named.fetchmany(2) == [(3, "n'3"), (4, "n'4")]
+            assert [r[0] for r in named] == [5, 6, 7]
+        conn.commit()
+        with conn.cursor(name="p2_held", withhold=True) as held:
+            held.execute("SELECT id FROM p2_basic ORDER BY id")
+            conn.commit()  # WITH HOLD: the cursor outlives its transaction
+            assert held.fetchall() == [(i,) for i in range(8)]
+        conn.commit()
+        with pytest.raises(psycopg2.errors.InvalidCursorName):
+            cur.execute('FETCH 1 FROM "p2_named"')
+        conn.rollback()
         with pytest.raises(psycopg2.errors.UniqueViolation):
             cur.execute("INSERT INTO p2_basic VALUES (%s, %s, %s)", (1, "dup", 0.0))
         conn.rollback()
@@ -77,5 +94,40 @@ def test_register_vector_knn(server: ServerProc) -> None:
             assert d == pytest.approx(l2[i], rel=1e-5)
         cur.execute("SELECT embedding FROM p2_vec WHERE id = %s", (7,))
         np.testing.assert_array_equal(_as_array(cur.fetchone()[0]), data[7])
+    finally:
+        conn.close()
+
+
+def test_sql_cursor_statements(server: ServerProc) -> None:
+    conn = _connect(server)
+    conn.autocommit = True
+    try:
+        cur = conn.cursor()
+        with pytest.raises(psycopg2.errors.NoActiveSqlTransaction) as err:
+            cur.execute("DECLARE c1 CURSOR FOR SELECT 1")
+        assert err.value.pgcode == "25P01"
+        cur.execute("BEGIN")
+        cur.execute("DECLARE c1 NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 10) t(g)")
+        cur.execute("MOVE 3 IN c1")
+        assert cur.statusmessage == "MOVE 3"
+        cur.execute("FETCH 2 FROM c1")
+        assert cur.fetchall() == [(4,), (5,)]
+        cur.execute("FETCH NEXT c1")
+        assert cur.fetchall() == [(6,)]
+        cur.execute("FETCH ALL FROM c1")
+        assert cur.fetchall() == [(7,), (8,), (9,), (10,)]
+        assert cur.statusmessage == "FETCH 4"
+        cur.execute("FETCH c1")
+        assert cur.fetchall() == []
+        with pytest.raises(psycopg2.errors.DuplicateCursor):
+            cur.execute("DECLARE c1 CURSOR FOR SELECT 1")
+        cur.execute("ROLLBACK")
+        cur.execute("BEGIN")
+        cur.execute("DECLARE c2 CURSOR FOR SELECT 1")
+        with pytest.raises(psycopg2.errors.FeatureNotSupported):
+            cur.execute("FETCH BACKWARD 1 FROM c2")
+        cur.execute("ROLLBACK")
+        with pytest.raises(psycopg2.errors.InvalidCursorName):
+            cur.execute("CLOSE c2")  # ended with its transaction
     finally:
         conn.close()
