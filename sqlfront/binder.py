@@ -325,6 +325,8 @@ def output_name(node: exp.Expression) -> str | None:
         return output_name(node.this)
     if isinstance(node, exp.Cast):
         inner = node.this
+        while isinstance(inner, exp.Cast):  # `0::regtype::text` is "text", `x::int::text` "x"
+            inner = inner.this
         if isinstance(inner, exp.Column | exp.Func) and not isinstance(inner, exp.Binary):
             return output_name(inner)
         return _pg_type_name(node.to)
@@ -359,6 +361,8 @@ _FUNC_NAMES: dict[type, str] = {
 
 
 def _pg_type_name(dt: exp.Expression) -> str:
+    if isinstance(dt, exp.ObjectIdentifier):  # `::regtype`, `::oid` (its `this` is a str)
+        return dt.name.lower()
     if not isinstance(dt, exp.DataType):
         return "?column?"
     t = dt.this

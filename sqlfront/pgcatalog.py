@@ -932,7 +932,7 @@ def _macros() -> list[str]:
         f"{_sql_list(_KEYWORDS)}, x) THEN x "
         "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
         f"CREATE OR REPLACE MACRO {s}.format_type(type_oid, typmod) AS CASE "
-        "WHEN type_oid IS NULL THEN NULL "
+        "WHEN type_oid IS NULL THEN NULL WHEN type_oid = 0 THEN '-' "
         f"WHEN type_oid IN ({pt.VECTOR_OID}, {pt.HALFVEC_OID}, {pt.SPARSEVEC_OID}) THEN "
         f"(SELECT __t_name FROM {s}.__typfmt WHERE __t_oid = type_oid) || "
         f"CASE WHEN typmod >= 0 THEN '(' || typmod::VARCHAR || ')' ELSE '' END "
@@ -1030,7 +1030,7 @@ def _macros() -> list[str]:
         f"CASE WHEN __r_nsp IN ({PG_CATALOG_NS}, {PUBLIC_NS}) "
         f"THEN {s}.quote_ident(__r_name) "
         f"ELSE {s}.quote_ident(__r_nspname) || '.' || {s}.quote_ident(__r_name) END "
-        f"FROM {s}.__l_rel WHERE __r_oid = rel), rel::VARCHAR)",
+        f"FROM {s}.__l_rel WHERE __r_oid = rel), CASE WHEN rel = 0 THEN '-' ELSE rel::VARCHAR END)",
         f"CREATE OR REPLACE MACRO {s}.__regclass_find(nsp, rel) AS (SELECT __r_oid "
         f"FROM {s}.__l_rel WHERE __r_name = rel AND (__r_nspname = nsp OR (nsp IS NULL "
         f"AND __r_nsp IN ({PG_CATALOG_NS}, {PUBLIC_NS}))) ORDER BY __r_nsp LIMIT 1)",

@@ -119,6 +119,9 @@ def test_type_introspection(server: ServerProc) -> None:
         assert by_oid[VECTOR_OID]["kind"] == b"b"  # "char", which asyncpg reads as bytes
         assert by_oid[1016]["name"] == "_int8" and by_oid[1016]["elemtype"] == 20
         assert by_oid[1016]["elemtype_name"] == "bigint"
+        assert by_oid[VECTOR_OID]["elemtype_name"] == "-"  # 0::regtype::text, as in Postgres
+        row = await conn.fetchrow("SELECT 0::regtype::text, 23::regtype::text, 0::regclass::text")
+        assert list(row.items()) == [("text", "-"), ("text", "integer"), ("text", "-")]
         row = await conn.fetchrow(introspection.TYPE_BY_NAME, "vector", "public")
         assert row is not None and row["oid"] == VECTOR_OID and row["kind"] == b"b"
         # an int8[] result: asyncpg introspects the array type, then decodes it
