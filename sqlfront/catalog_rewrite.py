@@ -158,6 +158,7 @@ def _is_target(node: exp.Expression) -> bool:
         return str(node.this).lower() in MACROS or str(node.this).lower() in (
             "current_setting",
             "set_config",
+            "pg_advisory_unlock_all",
             "to_regclass",
             "to_regtype",
         )
@@ -378,6 +379,8 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
         return _current_setting(ctx, args)
     if name == "set_config":
         return _set_config(ctx, args)
+    if name == "pg_advisory_unlock_all" and not args:
+        return exp.Null()  # no advisory locks are ever held (asyncpg's pool runs this on release)
     if name in ("to_regclass", "to_regtype") and args and _is_string(args[0]):
         oid = (
             _relation_oid(ctx.catalog, args[0].this)

@@ -885,6 +885,8 @@ class Session:
             return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
             return Result(tag=head)
+        if head == "UNLISTEN":
+            return Result(tag="UNLISTEN")  # LISTEN is not supported: nothing to stop listening to
         if head in ("DECLARE", "FETCH", "MOVE", "CLOSE"):
             return self._cursors.command(head, rest, self.in_block, self._cursor_query)
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())

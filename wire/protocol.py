@@ -428,7 +428,7 @@ class Connection:
         tree = prep.tree
         if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
             return self._returning_columns(tree)
-        if not isinstance(tree, exp.Select | exp.SetOperation):
+        if not isinstance(tree, exp.Select | exp.SetOperation | exp.Values | exp.Show):
             return None
         try:
             return self.session.execute_prepared(prep, [None] * len(prep.param_oids))

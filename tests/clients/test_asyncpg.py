@@ -223,3 +223,25 @@ def test_parameter_types_drivers_rely_on(server: ServerProc) -> None:
         )
 
     run(server, body)
+
+
+def test_pool_resets_connections_on_release(server: ServerProc) -> None:
+    """A pool runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;` on
+    each release: a setting made on a borrowed connection is gone for the next borrower."""
+
+    async def main() -> None:
+        pool = await asyncpg.create_pool(
+            host=server.host, port=server.port, user="postgres", min_size=1, max_size=1
+        )
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute("SET hnsw.ef_search = 77")
+                assert await conn.fetchval("SHOW hnsw.ef_search") == "77"
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SHOW hnsw.ef_search") == "40"
+                assert await conn.fetchval("SELECT $1::int * 2", 21) == 42
+            assert await pool.fetchval("SELECT 7") == 7
+        finally:
+            await pool.close()
+
+    asyncio.run(asyncio.wait_for(main(), 120))
