@@ -931,6 +931,12 @@ def _macros() -> list[str]:
         f"WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') AND NOT list_contains("
         f"{_sql_list(_KEYWORDS)}, x) THEN x "
         "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+        # quote_literal (asyncpg's copy_from_query inlines its arguments with it): E'...'
+        # with doubled backslashes when the text has one, as Postgres does
+        f"CREATE OR REPLACE MACRO {s}.quote_literal(x) AS CASE WHEN x IS NULL THEN NULL "
+        "WHEN strpos(x::VARCHAR, chr(92)) > 0 THEN 'E''' || replace(replace(x::VARCHAR, "
+        "chr(92), chr(92) || chr(92)), '''', '''''') || '''' "
+        "ELSE '''' || replace(x::VARCHAR, '''', '''''') || '''' END",
         f"CREATE OR REPLACE MACRO {s}.format_type(type_oid, typmod) AS CASE "
         "WHEN type_oid IS NULL THEN NULL WHEN type_oid = 0 THEN '-' "
         f"WHEN type_oid IN ({pt.VECTOR_OID}, {pt.HALFVEC_OID}, {pt.SPARSEVEC_OID}) THEN "

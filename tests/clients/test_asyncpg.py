@@ -5,6 +5,7 @@ type-introspection query, and pgvector's `register_vector` with numpy in and out
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -245,3 +246,34 @@ def test_pool_resets_connections_on_release(server: ServerProc) -> None:
             await pool.close()
 
     asyncio.run(asyncio.wait_for(main(), 120))
+
+
+def test_copy_in_and_out(server: ServerProc) -> None:
+    """copy_to_table (text and csv COPY FROM STDIN), copy_from_table and copy_from_query (COPY
+    TO STDOUT; with arguments asyncpg inlines them through `quote_literal($1::type::text)`)."""
+
+    async def body(conn: asyncpg.Connection) -> None:
+        await conn.execute("DROP TABLE IF EXISTS ap_copy")
+        await conn.execute("CREATE TABLE ap_copy (id int, name text, e vector(2))")
+        src = io.BytesIO(b"1\ta\t[1,2]\n2\tb'\\\\\t\\N\n")
+        assert await conn.copy_to_table("ap_copy", source=src, format="text") == "COPY 2"
+        src = io.BytesIO(b'3,c,"[3,4]"\n')
+        assert await conn.copy_to_table("ap_copy", source=src, format="csv") == "COPY 1"
+        out = io.BytesIO()
+        assert await conn.copy_from_table("ap_copy", output=out, format="csv") == "COPY 3"
+        assert sorted(out.getvalue().decode().splitlines()) == [
+            '1,a,"[1,2]"',
+            "2,b'\\,",
+            '3,c,"[3,4]"',
+        ]
+        out = io.BytesIO()
+        n = await conn.copy_from_query(
+            "SELECT id, name FROM ap_copy WHERE name = $1 OR id > $2 ORDER BY id",
+            "b'\\",
+            2,
+            output=out,
+        )
+        assert n == "COPY 2"
+        assert out.getvalue() == b"2\tb'\\\\\n3\tc\n"
+
+    run(server, body)
