@@ -43,6 +43,8 @@ def test_node_pg_knn_and_cursor(server: ServerProc) -> None:
     assert out["knnFields"] == [["id", 23], ["label", 25], ["embedding", 16385], ["distance", 701]]
     # WHERE id >= $1 ORDER BY embedding <=> $2 LIMIT $3: larger i is closer to [1,0,0]
     assert out["filtered"] == [11, 10, 9]
+    # a named statement run twice with other vectors (rowMode: "array")
+    assert out["named"] == [[11, 10], [0, 1]]
     # pg-cursor read(5) until empty
     assert out["batches"] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10]]
     assert out["error"] == "42P01"

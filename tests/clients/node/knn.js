@@ -36,6 +36,18 @@ async function main() {
     );
     out.filtered = filtered.rows.map((r) => r.id);
 
+    // a named prepared statement: parsed once, then Bind/Execute with new vectors
+    out.named = [];
+    for (const q of [[1, 0, 0], [0, 1, 0]]) {
+      const res = await client.query({
+        name: "knn_by_vector",
+        text: "SELECT id FROM node_items ORDER BY embedding <=> $1 LIMIT 2",
+        values: [vec(q)],
+        rowMode: "array",
+      });
+      out.named.push(res.rows.map((r) => r[0]));
+    }
+
     // pg-cursor: Execute with a row limit, Flush, PortalSuspended, ... in batches of 5
     const cursor = client.query(
       new Cursor("SELECT id FROM node_items WHERE id < $1 ORDER BY id", [11]),
