@@ -103,8 +103,10 @@ def _place(node: exp.Expression, tables: list[TableDef], tree: exp.Expression) -
             return _column_oid(other, tables)
         if isinstance(other, VectorDistance):
             return FLOAT8_OID  # `e <-> $1 < $2`
-        if isinstance(other, exp.Literal) and not other.is_string:
-            return INT4_OID if other.this.isdigit() else NUMERIC_OID  # `$1 + 1`
+        if isinstance(other, exp.Literal) and not other.is_string:  # `$1 + 1`: the literal's
+            if not other.this.isdigit():
+                return NUMERIC_OID
+            return INT4_OID if int(other.this) < 2**31 else INT8_OID
     if isinstance(parent, exp.In) and isinstance(parent.this, exp.Column):
         return _column_oid(parent.this, tables)
     if isinstance(parent, exp.Between) and isinstance(parent.this, exp.Column):
