@@ -16,7 +16,8 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-VECTOR_TYPES = ("vector",)
+# halfvec: float16-rounded values; sparsevec: dense; both in the float32 store
+VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 SLOT_FIELD_PREFIX = "__vg"
 _SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
 
@@ -39,6 +40,7 @@ _DUCK_TYPES: dict[str, str] = {
     "jsonb": "JSON",
     "json": "JSON",
     "bytea": "BLOB",
+    "bit": "BIT",  # bit(n) (pgvector's binary vectors); the length is not enforced
     "date": "DATE",
     "timestamp": "TIMESTAMP",
     "timestamptz": "TIMESTAMPTZ",
@@ -114,12 +116,21 @@ class ColumnDef:
 
 
 # CREATE TABLE ... WITH (...) / ALTER TABLE ... SET (...): name -> (parser, default)
-TABLE_OPTIONS = ("quantization", "rescore", "oversampling", "storage")
+TABLE_OPTIONS = (
+    "quantization",
+    "rescore",
+    "oversampling",
+    "storage",
+    "segment_rows",
+    "autovacuum_enabled",
+)
 TABLE_OPTION_DEFAULTS = {
     "quantization": "none",
     "rescore": "on",
     "oversampling": "2.0",
     "storage": "memmap",
+    "segment_rows": "131072",
+    "autovacuum_enabled": "on",  # off: only VACUUM runs the optimizer on the table
 }
 
 
@@ -128,6 +139,9 @@ OPCLASS_METRIC = {
     "vector_l2_ops": "l2",
     "vector_cosine_ops": "cosine",
     "vector_ip_ops": "ip",
+    "halfvec_l2_ops": "l2",
+    "halfvec_cosine_ops": "cosine",
+    "halfvec_ip_ops": "ip",
 }
 
 

@@ -1,12 +1,14 @@
 """One database: its DuckDB file (scalar columns, catalog), its vector stores, its DDL.
 
 Owns: the on-disk layout of one database directory —
-    <data_dir>/<dbname>/scalars.duckdb     scalar columns + `__vg_tables` (the catalog)
-    <data_dir>/<dbname>/vectors/<id>.f32   one append-only VectorStore per vector column
-    <data_dir>/<dbname>/indexes/<name>.hnsw  one hnswlib graph per HNSW index (+ .json meta)
-— opening it (dropping vector files no committed table references), handing out one DuckDB
+    <data_dir>/<dbname>/scalars.duckdb      scalar columns + `__vg_tables` (the catalog)
+    <data_dir>/<dbname>/vectors/<id>/       one VectorStore (segments) per vector column
+    <data_dir>/<dbname>/indexes/<name>/     one hnswlib graph per segment per HNSW index
+— opening it (dropping vector stores no committed table references), handing out one DuckDB
 cursor per session (each its own transaction), creating and dropping tables inside the
-caller's transaction, and the catalog version counter sessions use to notice committed DDL.
+caller's transaction, the catalog version counter sessions use to notice committed DDL, the
+write gate (`writer_enter`/`writer_exit`, `quiescent`) the optimizer needs to see a moment
+with no write transaction open, and the optimizer thread itself.
 
 Must not: parse SQL or speak the protocol.  `path=None` is an in-memory database.
 """
@@ -16,17 +18,25 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 
-from engine.catalog import SERIAL_TYPES, IndexDef, TableDef, slot_field, slots_sql
+from engine.catalog import SERIAL_TYPES, ColumnDef, IndexDef, TableDef, slot_field, slots_sql
 from engine.catalog import quote_ident as _q
 from engine.errors import DuplicateTable, UndefinedTable
 from engine.hnsw import HnswIndex
-from engine.vector_store import VectorStore
+from engine.optimizer import Optimizer
+from engine.vector_store import (
+    DEFAULT_SEGMENT_ROWS,
+    StorageConfig,
+    VectorStore,
+    migrate_single_file,
+)
 
 
 @dataclass
@@ -45,7 +55,10 @@ _BOOTSTRAP = (
 
 
 class Database:
-    def __init__(self, path: Path | None, name: str = "postgres") -> None:
+    def __init__(
+        self, path: Path | None, name: str = "postgres", config: StorageConfig | None = None
+    ) -> None:
+        self.config = config or StorageConfig()
         self.name = name
         self.path = path
         if path is not None:
@@ -66,9 +79,44 @@ class Database:
         self._live_cache: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
         self._indexes: dict[str, HnswIndex] = {}
         self._column_cache: dict[tuple, ColumnCache] = {}
+        self._writers = 0  # write transactions open (the optimizer waits for none)
+        self._gate = threading.Condition()
+        self._gate_closed = False
         if path is not None:
             (path / "indexes").mkdir(exist_ok=True)
+        self.optimizer = Optimizer(self)
         self._drop_orphan_stores()
+        self.optimizer.start()
+
+    # -- the write gate ---------------------------------------------------------------------
+    def writer_enter(self) -> None:
+        """A write transaction begins (waits while the optimizer holds a quiescent moment)."""
+        with self._gate:
+            while self._gate_closed:
+                self._gate.wait()
+            self._writers += 1
+
+    def writer_exit(self) -> None:
+        with self._gate:
+            self._writers -= 1
+            self._gate.notify_all()
+
+    @contextmanager
+    def quiescent(self, timeout: float) -> Iterator[bool]:
+        """Hold a moment with no write transaction open (yields False if none came within
+        `timeout`).  New writers wait until the block ends; running ones are never waited
+        on while holding the gate, so a long transaction delays the optimizer, not writers."""
+        with self._gate:
+            ok = self._gate.wait_for(lambda: self._writers == 0, timeout)
+            if ok:
+                self._gate_closed = True
+        try:
+            yield ok
+        finally:
+            if ok:
+                with self._gate:
+                    self._gate_closed = False
+                    self._gate.notify_all()
 
     # -- sessions -------------------------------------------------------------------------
     def enter_session(self) -> None:
@@ -223,7 +271,7 @@ class Database:
             "INSERT INTO __vg_tables VALUES (?, ?, ?)", [table.name, table.oid, table.to_json()]
         )
         for col in table.vector_columns():
-            self.store(col.store_id, col.typmod, table.options.get("storage"))  # type: ignore[arg-type]
+            self.store_for(table, col)
         return True
 
     def drop_table(self, cur: duckdb.DuckDBPyConnection, name: str, if_exists: bool) -> bool:
@@ -241,17 +289,42 @@ class Database:
         return True
 
     # -- vectors --------------------------------------------------------------------------
-    def store(self, store_id: int, dim: int, storage: str | None = None) -> VectorStore:
-        """The store (opened on first use; `storage` reopens it in that mode if it differs)."""
+    def store(
+        self, store_id: int, dim: int, storage: str | None = None, capacity: int | None = None
+    ) -> VectorStore:
+        """The store (opened on first use; `storage`/`capacity` switch an open one)."""
         with self._lock:
             st = self._stores.get(store_id)
-            if st is None or (storage is not None and st.storage != storage and st.path):
-                if st is not None:
-                    st.close()
-                path = self.path / "vectors" / f"{store_id}.f32" if self.path else None
-                st = VectorStore(path, dim, storage or "memmap")
+            if st is None:
+                path = None
+                if self.path is not None:
+                    migrate_single_file(self.path / "vectors", store_id)
+                    path = self.path / "vectors" / str(store_id)
+                st = VectorStore(
+                    path,
+                    dim,
+                    storage or self.config.storage,
+                    capacity or DEFAULT_SEGMENT_ROWS,
+                    self.config.memmap_threshold_kb,
+                )
+                st.on_seal.append(self.optimizer.wake)
                 self._stores[store_id] = st
-            return st
+                return st
+        if storage is not None and st.storage != storage:
+            st.set_storage(storage)
+        if capacity is not None:
+            st.capacity = capacity
+        return st
+
+    def store_for(self, table: TableDef, col: ColumnDef) -> VectorStore:
+        """The store of `table.col`, in the table's storage mode and segment size."""
+        seg_rows = table.options.get("segment_rows")
+        return self.store(
+            col.store_id,  # type: ignore[arg-type]
+            col.dim,  # type: ignore[arg-type]
+            table.options.get("storage"),
+            int(seg_rows) if seg_rows else None,
+        )
 
     def store_by_id(self, store_id: int) -> VectorStore:
         return self._stores[store_id]
@@ -262,20 +335,19 @@ class Database:
 
     def _drop_orphan_stores(self) -> None:
         catalog = self.load_catalog(self._duck)
-        live = {c.store_id: c.typmod for t in catalog.values() for c in t.vector_columns()}
-        storage = {
-            c.store_id: t.options.get("storage", "memmap")
-            for t in catalog.values()
-            for c in t.vector_columns()
-        }
-        for sid, dim in live.items():
-            self.store(sid, dim, storage[sid])  # type: ignore[arg-type]
+        live = set()
+        for t in catalog.values():
+            for c in t.vector_columns():
+                self.store_for(t, c)
+                live.add(c.store_id)
         if self.path is not None:
-            for f in (self.path / "vectors").glob("*.f32"):
-                if f.stem.isdigit() and int(f.stem) not in live:
-                    f.unlink()
+            for f in (self.path / "vectors").iterdir():
+                stem = f.name.split(".")[0]
+                if stem.isdigit() and int(stem) not in live:
+                    shutil.rmtree(f) if f.is_dir() else f.unlink()
 
     def close(self) -> None:
+        self.optimizer.stop()
         for st in self._stores.values():
             st.close()
         self._duck.close()
@@ -287,8 +359,9 @@ DROP_DATABASE_WAIT = 5.0  # seconds, as Postgres's CountOtherDBBackends
 class Cluster:
     """All databases under one data dir (`None`: in memory); `postgres` always exists."""
 
-    def __init__(self, data_dir: Path | None) -> None:
+    def __init__(self, data_dir: Path | None, config: StorageConfig | None = None) -> None:
         self.data_dir = data_dir
+        self.config = config or StorageConfig()
         self._lock = threading.Lock()
         self._dbs: dict[str, Database] = {}
         self.database("postgres", create=True)
@@ -304,7 +377,7 @@ class Cluster:
             exists = path is not None and (path / "scalars.duckdb").exists()
             if not (create or exists):
                 raise InvalidCatalogName(f'database "{name}" does not exist')
-            db = Database(path, name)
+            db = Database(path, name, self.config)
             self._dbs[name] = db
             return db
 

@@ -97,6 +97,7 @@ _PATTERNS: list[tuple[type, re.Pattern[str], str, str]] = [
     (duckdb.OutOfRangeException, re.compile(r""), "22003", "value out of range"),
 ]
 
+_TAGGED = re.compile(r"^\[([0-9A-Z]{5})\] (.*)$")
 _DUP_KEY = re.compile(r'Duplicate key "(.+?)" violates (primary key|unique) constraint')
 _DUP_IN_STATEMENT = re.compile(r"PRIMARY KEY or UNIQUE constraint violat", re.I)
 _NOT_NULL = re.compile(r"NOT NULL constraint failed: (\w+)\.(\w+)")
@@ -163,6 +164,11 @@ def translate(exc: Exception, table: str | None = None) -> PgError:
                 f'null value in column "{m.group(2)}" of relation "{m.group(1)}" '
                 "violates not-null constraint",
             )
+    if isinstance(exc, duckdb.InvalidInputException):
+        # error('[SQLSTATE] message') raised by our SQL (sqlfront.vecfuncs macros)
+        m = _TAGGED.match(_first_line(msg))
+        if m:
+            return pg_error(m.group(1), m.group(2))
     for cls, pat, state, text in _PATTERNS:
         if isinstance(exc, cls):
             m = pat.search(msg)

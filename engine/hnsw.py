@@ -1,13 +1,14 @@
-"""HNSW indexes over a vector store, one hnswlib graph per index, labels = slots.
+"""HNSW indexes over a vector store: one hnswlib graph per segment, labels = slots.
 
-Owns: building an index from the live slots of a store (both cores), persisting it
-(`<db>/indexes/<name>.hnsw` + `<name>.json` with the slot range it covers), loading it lazily,
-searching it (with an `ef`, optionally a label filter), and extending it with slots appended
-after the build (the "growing tail", scanned exactly until the optimizer thread adds it).
+Owns: building an index's graphs (both cores), persisting them
+(`<db>/indexes/<name>/seg-<id>.hnsw` + `seg-<id>.json` with how many of the segment's rows the
+graph holds, and `index.json` once the index is built), loading them lazily, searching one
+(with an `ef`, optionally a label filter), extending the growing segment's graph with rows
+appended after the build (the "tail", scanned exactly until the optimizer thread adds it), and
+building graphs for segments the optimizer seals or merges, installed when it swaps them in.
 
-An index covers every slot in `[0, covered)`; slots at or past `covered` are the tail.  Dead
-slots (old versions, deleted or rolled back rows) are in the graph too — a slot an in-flight
-transaction appended may still commit — and are dropped by the caller's live mask.
+A segment's graph holds its rows `[0, covered)`: every row, live or dead — a slot an in-flight
+transaction appended may still commit — and the caller's live mask drops the dead.
 hnswlib spaces: `l2` is squared L2, `ip` is 1 - dot, `cosine` is 1 - cos (it normalises on
 insert); callers rescore candidates exactly, so only the order matters here.
 
@@ -18,15 +19,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hnswlib
 import numpy as np
 
+from engine.segment import Segment
 from engine.vector_store import VectorStore
 
 SPACE = {"l2": "l2", "cosine": "cosine", "ip": "ip"}
@@ -41,6 +44,24 @@ class SearchStats:
     returned: int = 0
 
 
+@dataclass
+class SegmentGraph:
+    """The graph of one segment: hnswlib index over its rows [0, covered)."""
+
+    seg_id: int
+    index: hnswlib.Index
+    covered: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    extending: bool = False
+    dropped: bool = False
+
+    def covered_end(self, seg: Segment) -> int:
+        """Slots of `seg` below this are in the graph."""
+        if seg.meta.compact:
+            return seg.hi
+        return seg.lo + self.covered
+
+
 class HnswIndex:
     def __init__(
         self, name: str, metric: str, dim: int, m: int, ef_construction: int, path: Path | None
@@ -50,157 +71,234 @@ class HnswIndex:
         self.dim = dim
         self.m = m
         self.ef_construction = ef_construction
-        self.path = path
-        self._covered = 0
-        self._index: hnswlib.Index | None = None
+        self.dir = path  # indexes/<name>/ (None: an in-memory database)
+        self._graphs: dict[int, SegmentGraph] = {}
         self._lock = threading.Lock()
-        self._extending = False
+        self._built = False
         self.build_seconds = 0.0
-
-    @property
-    def covered(self) -> int:
-        """Slots below this are in the graph (loads the index: the range lives in its meta)."""
-        if self._index is None and self.available():
-            self._load()
-        return self._covered
+        if path is not None:
+            _migrate_single_graph(path)
 
     # ------------------------------------------------------------------ build
-    def build(self, store: VectorStore) -> None:
-        """Build the graph over every slot of `store` appended so far.
-
-        Every slot, not only the rows visible to the caller: a slot appended by a transaction
-        still in flight may commit later, and a slot below `covered` is never scanned as tail.
-        Dead slots cost graph space and are dropped by the caller's live mask.
-        """
-        t0 = time.perf_counter()
-        covered = len(store)
+    def _new_graph(self, capacity: int) -> hnswlib.Index:
         idx = hnswlib.Index(space=SPACE[self.metric], dim=self.dim)
         idx.init_index(
-            max_elements=max(16, covered),
+            max_elements=max(16, capacity),
             M=self.m,
             ef_construction=self.ef_construction,
             random_seed=100,
             allow_replace_deleted=False,
         )
-        if covered:
-            idx.add_items(
-                store.view()[:covered],
-                np.arange(covered, dtype=np.int64),
-                num_threads=BUILD_THREADS,
-            )
-        with self._lock:
-            self._index = idx
-            self._covered = covered
-        self.build_seconds = time.perf_counter() - t0
-        self.save()
+        return idx
 
-    def extend(self, store: VectorStore) -> None:
-        """Add the slots appended since the graph was built or last extended (all of them,
-        for the reason given in `build`)."""
-        idx = self._load()
-        start, upto = self._covered, len(store)
+    def build_graph(self, seg: Segment) -> SegmentGraph:
+        """A graph over every row `seg` holds now (not installed: see `install`)."""
+        count = seg.count
+        idx = self._new_graph(count)
+        if count:
+            slots = seg.slots()
+            data = seg.data()
+            idx.add_items(data[:count], slots[:count], num_threads=BUILD_THREADS)
+        return SegmentGraph(seg.id, idx, count)
+
+    def build(self, store: VectorStore) -> None:
+        """Build a graph for every segment of `store` (CREATE INDEX / REINDEX).
+
+        Every slot, not only the rows visible to the caller: a slot appended by a transaction
+        still in flight may commit later, and a slot a graph covers is never scanned as tail.
+        """
+        t0 = time.perf_counter()
+        graphs = {seg.id: self.build_graph(seg) for seg in store.segments}
+        with self._lock:
+            old = self._graphs
+            self._graphs = graphs
+            self._built = True
+        for g in old.values():
+            g.dropped = True
+        self.build_seconds = time.perf_counter() - t0
+        if self.dir is not None:
+            if self.dir.exists():
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+            for g in graphs.values():
+                self._save(g)
+            self._write_meta()
+
+    def install(self, graph: SegmentGraph, replaces: list[int]) -> None:
+        """Make `graph` (built for a new segment) live and drop the graphs of `replaces`."""
+        self._save(graph)
+        with self._lock:
+            self._graphs[graph.seg_id] = graph
+            gone = [self._graphs.pop(i, None) for i in replaces]
+        for i, g in zip(replaces, gone, strict=True):
+            if g is not None:
+                g.dropped = True
+            self._remove_graph_files(i)
+
+    def drop_segments(self, ids: list[int]) -> None:
+        """Forget the graphs of segments that are gone (vacuumed away entirely)."""
+        with self._lock:
+            gone = [self._graphs.pop(i, None) for i in ids]
+        for i, g in zip(ids, gone, strict=True):
+            if g is not None:
+                g.dropped = True
+            self._remove_graph_files(i)
+
+    def extend(self, seg: Segment) -> None:
+        """Add the rows `seg` gained since its graph was built or last extended (all of them,
+        for the reason given in `build`); a segment without a graph gets one."""
+        g = self.graph(seg)
+        if g is None:
+            g = self.build_graph(seg)
+            with self._lock:
+                if seg.id in self._graphs:
+                    return
+                self._graphs[seg.id] = g
+            self._save(g)
+            return
+        if seg.meta.compact:
+            return
+        start, upto = g.covered, seg.count
         if upto <= start:
             return
-        with self._lock:
-            need = idx.get_current_count() + (upto - start)
-            if need > idx.get_max_elements():
-                idx.resize_index(max(need, 2 * idx.get_max_elements()))
-        labels = np.arange(start, upto, dtype=np.int64)
-        idx.add_items(store.view()[start:upto], labels, num_threads=BUILD_THREADS)
-        with self._lock:
-            self._covered = max(self._covered, upto)
-        self.save()
+        with g.lock:
+            need = g.index.get_current_count() + (upto - start)
+            if need > g.index.get_max_elements():
+                g.index.resize_index(max(need, 2 * g.index.get_max_elements()))
+        labels = np.arange(seg.lo + start, seg.lo + upto, dtype=np.int64)
+        g.index.add_items(seg.data()[start:upto], labels, num_threads=BUILD_THREADS)
+        with g.lock:
+            g.covered = max(g.covered, upto)
+        self._save(g)
 
-    def extend_in_background(self, store: VectorStore) -> bool:
-        """Start folding the tail into the graph unless that is already running."""
-        with self._lock:
-            if self._extending:
+    def extend_in_background(self, seg: Segment) -> bool:
+        """Start folding `seg`'s tail into its graph unless that is already running."""
+        g = self.graph(seg)
+        if g is None:
+            return False
+        with g.lock:
+            if g.extending:
                 return False
-            self._extending = True
+            g.extending = True
 
         def work() -> None:
             try:
-                self.extend(store)
+                self.extend(seg)
             finally:
-                with self._lock:
-                    self._extending = False
+                with g.lock:
+                    g.extending = False
 
         threading.Thread(target=work, name=f"hnsw-extend-{self.name}", daemon=True).start()
         return True
 
     # ---------------------------------------------------------------- persist
-    def save(self) -> None:
-        if self.path is None or self._index is None:
+    def _graph_path(self, seg_id: int, suffix: str) -> Path:
+        assert self.dir is not None
+        return self.dir / f"seg-{seg_id}.{suffix}"
+
+    def _save(self, g: SegmentGraph) -> None:
+        if self.dir is None or g.dropped:
             return
-        tmp = self.path.with_suffix(".hnsw.tmp")
-        with self._lock:
-            self._index.save_index(str(tmp))
-            meta = {"covered": self._covered, "metric": self.metric, "dim": self.dim}
-        os.replace(tmp, self.path.with_suffix(".hnsw"))
-        mtmp = self.path.with_suffix(".json.tmp")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._graph_path(g.seg_id, "hnsw.tmp")
+        with g.lock:
+            g.index.save_index(str(tmp))
+            meta = {"covered": g.covered, "metric": self.metric, "dim": self.dim}
+        os.replace(tmp, self._graph_path(g.seg_id, "hnsw"))
+        mtmp = self._graph_path(g.seg_id, "json.tmp")
         mtmp.write_text(json.dumps(meta))
-        os.replace(mtmp, self.path.with_suffix(".json"))
+        os.replace(mtmp, self._graph_path(g.seg_id, "json"))
+
+    def _write_meta(self) -> None:
+        assert self.dir is not None
+        (self.dir / "index.json").write_text(json.dumps({"metric": self.metric, "m": self.m}))
+
+    def _remove_graph_files(self, seg_id: int) -> None:
+        if self.dir is None:
+            return
+        for suffix in ("hnsw", "json"):
+            self._graph_path(seg_id, suffix).unlink(missing_ok=True)
 
     def available(self) -> bool:
         """Built (in memory, or on disk to be loaded)."""
-        if self._index is not None:
+        if self._built:
             return True
-        return self.path is not None and self.path.with_suffix(".json").exists()
+        return self.dir is not None and (self.dir / "index.json").exists()
 
-    def _load(self) -> hnswlib.Index:
-        if self._index is not None:
-            return self._index
+    def graph(self, seg: Segment) -> SegmentGraph | None:
+        """The graph of `seg` (loaded on first use), or None if it has none yet."""
+        g = self._graphs.get(seg.id)
+        if g is not None or self.dir is None:
+            return g
+        meta_path = self._graph_path(seg.id, "json")
+        if not meta_path.exists():
+            return None
         with self._lock:
-            if self._index is None:
-                assert self.path is not None
-                meta = json.loads(self.path.with_suffix(".json").read_text())
+            g = self._graphs.get(seg.id)
+            if g is None:
+                meta = json.loads(meta_path.read_text())
                 idx = hnswlib.Index(space=SPACE[self.metric], dim=self.dim)
-                idx.load_index(str(self.path.with_suffix(".hnsw")))
-                self._covered = int(meta["covered"])
-                self._index = idx
-            return self._index
+                idx.load_index(str(self._graph_path(seg.id, "hnsw")))
+                g = SegmentGraph(seg.id, idx, int(meta["covered"]))
+                self._graphs[seg.id] = g
+            return g
 
     def remove_files(self) -> None:
-        if self.path is None:
-            return
-        for suffix in (".hnsw", ".json"):
-            try:
-                self.path.with_suffix(suffix).unlink()
-            except FileNotFoundError:
-                pass
+        with self._lock:
+            for g in self._graphs.values():
+                g.dropped = True
+            self._graphs.clear()
+            self._built = False
+        if self.dir is not None and self.dir.exists():
+            shutil.rmtree(self.dir)
 
     # ----------------------------------------------------------------- search
-    @property
-    def count(self) -> int:
-        return self._load().get_current_count()
-
     def search(
-        self, q: np.ndarray, k: int, ef: int, keep: Callable[[int], bool] | None = None
+        self,
+        g: SegmentGraph,
+        q: np.ndarray,
+        k: int,
+        ef: int,
+        keep: Callable[[int], bool] | None = None,
     ) -> tuple[np.ndarray, SearchStats]:
-        """Labels (slots) of up to k approximate nearest neighbours of q."""
-        idx = self._load()
+        """Labels (slots) of up to k approximate nearest neighbours of q in graph `g`."""
+        idx = g.index
         n = idx.get_current_count()
         k = min(k, n)
         if k <= 0:
             return np.empty(0, dtype=np.int64), SearchStats(ef=ef, k=0)
         ef = max(ef, k)
-        with self._lock:
+        with g.lock:
             idx.set_ef(ef)
             try:
                 labels, _ = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
             except RuntimeError:
                 # fewer than k reachable (a selective filter): ask for what exists
-                labels = self._search_short(idx, q, k, keep)
+                labels = _search_short(idx, q, k, keep)
         out = np.asarray(labels, dtype=np.int64).reshape(-1)
         return out, SearchStats(ef=ef, k=k, returned=len(out))
 
-    @staticmethod
-    def _search_short(idx: hnswlib.Index, q: np.ndarray, k: int, keep) -> np.ndarray:
-        while k > 1:
-            k //= 2
-            try:
-                labels, _ = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
-                return labels
-            except RuntimeError:
-                continue
-        return np.empty((1, 0), dtype=np.int64)
+
+def _search_short(idx: hnswlib.Index, q: np.ndarray, k: int, keep) -> np.ndarray:  # noqa: ANN001
+    while k > 1:
+        k //= 2
+        try:
+            labels, _ = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
+            return labels
+        except RuntimeError:
+            continue
+    return np.empty((1, 0), dtype=np.int64)
+
+
+def _migrate_single_graph(directory: Path) -> None:
+    """Indexes written before segments were one graph `indexes/<name>.hnsw` over slots
+    `[0, covered)`: exactly the graph of segment 0 of a migrated store."""
+    legacy = directory.with_suffix(".hnsw")
+    legacy_meta = directory.with_suffix(".json")
+    if legacy.exists() and legacy_meta.exists() and not directory.exists():
+        directory.mkdir(parents=True)
+        meta = json.loads(legacy_meta.read_text())
+        os.replace(legacy, directory / "seg-0.hnsw")
+        (directory / "seg-0.json").write_text(json.dumps(meta))
+        (directory / "index.json").write_text(json.dumps({"metric": meta.get("metric")}))
+        legacy_meta.unlink()

@@ -18,13 +18,9 @@ import numpy as np
 
 from engine.catalog import slot_field, slots_sql, store_id_of_duck_type
 from engine.database import Database
-from engine.distance import distances, topk
+from engine.distance import topk
 from engine.duck_errors import translate
 from engine.vector_store import VectorStore
-
-# Gather rows by slot only when few are needed; otherwise score the whole store in place.
-_GATHER_FRACTION = 0.4  # above this, scoring every row in place is cheaper
-_CHUNK = 4096
 
 
 @dataclass
@@ -50,23 +46,60 @@ def filtered_slots(
 
 
 def score(store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray) -> np.ndarray:
-    """Distances of the vectors at `slots` to `q` (gathered in cache-sized chunks)."""
-    if len(slots) > _GATHER_FRACTION * len(store):
-        return distances(metric, store.view(), q)[slots]
-    if len(slots) <= _CHUNK:
-        return distances(metric, store.take(slots), q)
-    out = np.empty(len(slots), dtype=np.float64)
-    for s in range(0, len(slots), _CHUNK):
-        out[s : s + _CHUNK] = distances(metric, store.take(slots[s : s + _CHUNK]), q)
-    return out
+    """Distances of the vectors at `slots` to `q` (per segment: gathered or scored in place)."""
+    return store.score(metric, q, slots)
+
+
+def score_sorted(store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray) -> np.ndarray:
+    """`score` for sorted `slots` (each segment's share is a slice)."""
+    return store.score(metric, q, slots, is_sorted=True)
+
+
+def quantized_topk(
+    store: VectorStore,
+    mode: str,
+    slots: np.ndarray,
+    metric: str,
+    q: np.ndarray,
+    k: int,
+    oversampling: float,
+    rescore: bool = True,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Top k of sorted `slots`: rank each segment's share on its quantized copy, rescore the best
+    `k * oversampling` of each exactly against the float32 originals.
+
+    Segments are ranked apart (each copy has its own scale or centre, so approximate scores
+    of two segments do not compare).  Returns (slots, distances, candidates rescored).
+    Without `rescore` the result is the quantized ranking's first k (exact distances shown).
+    """
+    q = np.asarray(q, dtype=np.float32)
+    n_cand = max(k, int(np.ceil(k * oversampling))) if rescore else k
+    cands: list[np.ndarray] = []
+    approx_of: list[np.ndarray] = []
+    for seg, pos in store.group(slots, is_sorted=True):
+        qc = seg.quantized(mode)
+        seg_slots = slots[pos]
+        whole = len(seg_slots) == seg.count
+        best, approx = qc.candidates(None if whole else seg.rows_of(seg_slots), q, metric, n_cand)
+        cands.append(seg_slots[best])
+        approx_of.append(approx)
+    if not cands:
+        return slots[:0], np.empty(0, dtype=np.float64), 0
+    cand = np.concatenate(cands) if len(cands) > 1 else cands[0]
+    d = store.score(metric, q, cand)
+    if not rescore:
+        order = np.argsort(np.concatenate(approx_of), kind="stable")[:k]
+        return cand[order], d[order], len(cand)
+    top_slots, top_d = topk(d, cand, k)
+    return top_slots, top_d, len(cand)
 
 
 def exact_knn(
     store: VectorStore, slots: np.ndarray, metric: str, q: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, KnnStats]:
-    """Top k (plus ties at the k-th) of `slots` by distance to `q`, ordered by (distance, slot)."""
+    """Top k (plus ties at the k-th) of sorted `slots` by distance to `q`, by (distance, slot)."""
     t0 = time.perf_counter()
-    d = score(store, slots, metric, q)
+    d = score_sorted(store, slots, metric, q)
     top_slots, top_d = topk(d, slots, k)
     stats = KnnStats(
         matching_rows=len(slots),
@@ -87,8 +120,8 @@ def register_store_distances(
     cur: duckdb.DuckDBPyConnection, name: str, store: VectorStore, metric: str, q: np.ndarray
 ) -> None:
     """Register (slot, distance) for every vector of `store` under `name`."""
-    view = store.view()
-    register_distances(cur, name, np.arange(len(view), dtype=np.int64), distances(metric, view, q))
+    slots, dist = store.score_all(metric, q)
+    register_distances(cur, name, slots, dist)
 
 
 def vector_columns(db: Database, description: list[tuple]) -> dict[int, int]:

@@ -1,139 +1,350 @@
-"""Append-only float32 vector files: the slot space behind a table's vector column.
+"""A vector column's store: its segments, the manifest that lists them, and slot lookups.
 
-Owns: one file per vector column (`vectors/<store_id>.f32`, raw little-endian float32 rows of
-`dim` values), read either through `numpy.memmap` (`storage = 'memmap'`, the default for a
-store on disk: opening reads no vector data, the page cache holds what queries touch) or
-from an in-RAM copy that grows by doubling (`storage = 'memory'`, and every in-memory
-database); appends under a lock; and the store's quantized copies.  A slot is a row number
-in the file; it is never reused or rewritten, so the transactional pointer to it (held in
-the table's DuckDB row) decides visibility, and a rolled back or crashed append only leaves
-an unreferenced slot behind.  `sync()` fsyncs appended rows; the session calls it before
-DuckDB commits the rows that point at them.
+Owns: the slot space behind one vector column, split into segments like Qdrant's (see
+`engine.segment`): one growing segment takes appends; when it holds `capacity` rows it is
+sealed and a new growing segment opens above it; the optimizer (`engine.optimizer`) later
+quantizes, indexes, merges and vacuums sealed segments and swaps its output in with
+`replace`.  Slots are never reused or renumbered, so the DuckDB row pointing at a slot (its
+`STRUCT(__vg<id> BIGINT)`) finds the same vector whichever segment holds it now.
+
+On disk: `vectors/<store_id>/manifest.json` lists the segments (written to a temp file,
+fsync'd, renamed); `seg-<n>.f32` holds float32 rows, `seg-<n>.slots` a compact segment's
+slots, `seg-<n>.int8` / `seg-<n>.binary` a sealed segment's quantized copy.  Files the
+manifest does not list (an interrupted merge's output, or a merge's inputs after the swap)
+are removed when the store opens.
+
+Storage: `memmap` maps segment files (opening reads no vector data), except sealed segments
+smaller than `memmap_threshold_kb`, held in RAM like Qdrant's; `memory` holds every segment in
+RAM.  Quantized copies are always in RAM (`always_ram`).
 
 Must not: know about SQL, tables or transactions.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from engine.quantization import QuantizedCopy
+from engine.distance import distances
+from engine.segment import Segment, SegmentMeta, write_compact
 
 STORAGE_MODES = ("memmap", "memory")
+DEFAULT_SEGMENT_ROWS = 131_072
 log = logging.getLogger("vecgres")
+# Score a whole segment in place rather than gather when asked for more than this share of it.
+_GATHER_FRACTION = 0.4
+_CHUNK = 4096
+
+
+@dataclass
+class StorageConfig:
+    """Server-wide storage defaults (`vecgres serve --storage/--memmap-threshold-kb`)."""
+
+    storage: str = "memmap"
+    memmap_threshold_kb: int = 20_000  # Qdrant's default indexing/memmap threshold
 
 
 class VectorStore:
     """Vectors of one column: `append` returns slots, `take` gathers rows by slot."""
 
-    def __init__(self, path: Path | None, dim: int, storage: str = "memmap") -> None:
-        self.path = path
+    def __init__(
+        self,
+        directory: Path | None,
+        dim: int,
+        storage: str = "memmap",
+        capacity: int = DEFAULT_SEGMENT_ROWS,
+        memmap_threshold_kb: int = StorageConfig.memmap_threshold_kb,
+    ) -> None:
+        self.dir = directory
         self.dim = dim
-        self.storage = "memory" if path is None else storage
-        self._lock = threading.Lock()
-        self._dirty = False
-        self._count = 0
-        self._quantized: dict[str, QuantizedCopy] = {}
-        self._map: np.ndarray = np.empty((0, dim), dtype=np.float32)
-        row_bytes = 4 * dim
-        if path is not None and path.exists():
-            size = path.stat().st_size
-            whole = size - size % row_bytes
-            if whole != size:  # a torn append from a crash: no committed row points there
-                log.warning(
-                    "vector file %s: cut a torn tail of %d bytes (a crash mid-append)",
-                    path,
-                    size - whole,
-                )
-                with open(path, "r+b") as f:
-                    f.truncate(whole)
-            self._count = whole // row_bytes
-        self._buf = np.empty((0, dim), dtype=np.float32)
+        self.storage = "memory" if directory is None else storage
+        self.capacity = max(1, capacity)
+        self.memmap_threshold_kb = memmap_threshold_kb
+        self._lock = threading.RLock()
+        self._next_id = 0
+        # (segments, their lo slots): replaced whole, so a reader sees one consistent pair
+        self._state: tuple[tuple[Segment, ...], np.ndarray] = ((), np.empty(0, np.int64))
+        self.on_seal: list = []  # callbacks: a segment was sealed (the optimizer's wake-up)
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        metas = self._read_manifest()
+        segs = [self._open(m) for m in metas]
+        self._set_segments(segs)
+        if directory is not None:
+            self._remove_unlisted()
+        if not segs or segs[-1].sealed:
+            self._open_growing()
+        elif segs[-1].count >= self.capacity:
+            self._seal_growing()
+
+    # ----------------------------------------------------------------- manifest
+    def _read_manifest(self) -> list[SegmentMeta]:
+        if self.dir is None:
+            return []
+        mf = self.dir / "manifest.json"
+        if not mf.exists():
+            return []
+        doc = json.loads(mf.read_text())
+        self._next_id = int(doc["next_id"])
+        return [SegmentMeta(**m) for m in doc["segments"]]
+
+    def _write_manifest(self) -> None:
+        if self.dir is None:
+            return
+        doc = {"next_id": self._next_id, "segments": [s.meta.to_json() for s in self.segments]}
+        tmp = self.dir / "manifest.json.tmp"
+        with open(tmp, "w") as f:
+            f.write(json.dumps(doc))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.dir / "manifest.json")
+        fd = os.open(self.dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _remove_unlisted(self) -> None:
+        assert self.dir is not None
+        listed = {s.id for s in self.segments}
+        for f in self.dir.glob("seg-*"):
+            sid = f.name.split(".")[0][4:]
+            if sid.isdigit() and int(sid) not in listed:
+                f.unlink(missing_ok=True)
+
+    # ----------------------------------------------------------------- segments
+    def _in_ram(self, meta: SegmentMeta) -> bool:
         if self.storage == "memory":
-            data = (
-                np.fromfile(path, dtype="<f4").reshape(-1, dim)
-                if path is not None and self._count
-                else np.empty((0, dim), dtype=np.float32)
-            )
-            self._buf = np.empty((max(1024, 2 * len(data)), dim), dtype=np.float32)
-            self._buf[: len(data)] = data
-        self._file = open(path, "ab") if path is not None else None  # noqa: SIM115
+            return True
+        if not meta.sealed:
+            return False
+        return meta.count * self.dim * 4 < self.memmap_threshold_kb * 1024
+
+    def _open(self, meta: SegmentMeta) -> Segment:
+        return Segment(self.dir, meta, self.dim, self._in_ram(meta))
+
+    def _set_segments(self, segs: list[Segment]) -> None:
+        los = np.fromiter((s.lo for s in segs), dtype=np.int64, count=len(segs))
+        self._state = (tuple(segs), los)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return self._state[0]
+
+    def _new_id(self) -> int:
+        i = self._next_id
+        self._next_id += 1
+        return i
+
+    def _open_growing(self) -> None:
+        lo = max((s.hi for s in self.segments), default=0)
+        meta = SegmentMeta(id=self._new_id(), lo=lo, hi=lo + self.capacity)
+        seg = self._open(meta)
+        self._set_segments([*self.segments, seg])
+        self._write_manifest()  # listed before the first row goes in
+
+    def _seal_growing(self) -> Segment:
+        """Seal the growing segment at its current size and open the next one."""
+        old = self.segments[-1]
+        old.seal()
+        sealed = old
+        if self.dir is not None and old.in_ram != self._in_ram(old.meta):
+            sealed = self._open(old.meta)  # reopened: small sealed segments live in RAM
+            sealed._quantized = old._quantized  # the copies built while it grew stay valid
+        self._set_segments([*self.segments[:-1], sealed])
+        self._open_growing()
+        if sealed is not old:
+            old.close()
+        for cb in self.on_seal:
+            cb(self)
+        return sealed
+
+    @property
+    def growing(self) -> Segment:
+        return self.segments[-1]
+
+    def sealed_segments(self) -> list[Segment]:
+        return [s for s in self.segments if s.sealed]
 
     def __len__(self) -> int:
-        return self._count
+        """Rows held (live or dead) in all segments."""
+        return sum(s.count for s in self.segments)
 
+    def slot_end(self) -> int:
+        """One past the highest slot holding a vector (size of a mask over slots)."""
+        return max((s.slot_end() for s in self.segments), default=0)
+
+    # ------------------------------------------------------------------- writes
     def append(self, vectors: np.ndarray) -> np.ndarray:
-        """Append rows ([n, dim] float32); returns their slots (int64)."""
+        """Append rows ([n, dim] float32) to the growing segment, sealing it when full."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        n = len(vectors)
+        out = []
         with self._lock:
-            start = self._count
-            if self.storage == "memory":
-                if start + n > len(self._buf):
-                    cap = max(2 * len(self._buf), start + n)
-                    grown = np.empty((cap, self.dim), dtype=np.float32)
-                    grown[:start] = self._buf[:start]
-                    self._buf = grown
-                self._buf[start : start + n] = vectors
-            if self._file is not None:
-                self._file.write(vectors.astype("<f4", copy=False).tobytes())
-                if self.storage == "memmap":
-                    self._file.flush()  # the next mapping must see these rows
-                self._dirty = True
-            self._count = start + n
-        return np.arange(start, start + n, dtype=np.int64)
+            done = 0
+            while done < len(vectors):
+                seg = self.segments[-1]
+                room = self.capacity - seg.count
+                if room <= 0:
+                    self._seal_growing()
+                    continue
+                part = vectors[done : done + room]
+                out.append(seg.append(part))
+                done += len(part)
+                if seg.count >= self.capacity:
+                    self._seal_growing()
+        if not out:
+            return np.empty(0, dtype=np.int64)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     def sync(self) -> None:
         """Make every appended row durable (flush + fsync)."""
-        with self._lock:
-            if self._file is not None and self._dirty:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._dirty = False
+        self.segments[-1].sync()
 
-    def view(self) -> np.ndarray:
-        """All rows appended so far (read-only; a memmap in `memmap` storage)."""
-        if self.storage == "memory":
-            return self._buf[: self._count]
+    def seal(self) -> Segment | None:
+        """Seal the growing segment now (if it holds rows)."""
         with self._lock:
-            if len(self._map) != self._count:
-                assert self.path is not None
-                if self._count == 0:
-                    self._map = np.empty((0, self.dim), dtype=np.float32)
-                else:
-                    # a plain ndarray view of the mapping: indexing a np.memmap subclass
-                    # costs ~40 us more per gather
-                    self._map = np.asarray(
-                        np.memmap(self.path, dtype="<f4", mode="r", shape=(self._count, self.dim))
-                    )
-            return self._map
+            if self.segments[-1].count == 0:
+                return None
+            return self._seal_growing()
+
+    def replace(self, old: list[Segment], new: Segment | None) -> None:
+        """Swap sealed segments `old` (adjacent) for `new` (their merge or vacuum), durably."""
+        with self._lock:
+            ids = {s.id for s in old}
+            segs = []
+            for s in self.segments:
+                if s.id in ids:
+                    if new is not None and s.id == old[0].id:
+                        segs.append(new)
+                    continue
+                segs.append(s)
+            self._set_segments(segs)
+            self._write_manifest()
+        for s in old:
+            s.remove_files()
+
+    def new_compact_segment(self, lo: int, hi: int, slots: np.ndarray, chunks) -> Segment:
+        """Write a compact segment over [lo, hi) holding `slots` (not yet listed)."""
+        with self._lock:
+            meta = SegmentMeta(id=self._new_id(), lo=lo, hi=hi)
+        meta.count = len(slots)
+        in_ram = self._in_ram(SegmentMeta(0, lo, hi, sealed=True, count=len(slots)))
+        return write_compact(self.dir, meta, self.dim, slots, chunks, in_ram)
+
+    def set_storage(self, storage: str) -> None:
+        """Switch between `memmap` and `memory` (reopens the segments)."""
+        if self.dir is None or storage == self.storage:
+            return
+        with self._lock:
+            self.storage = storage
+            self.sync()
+            segs = []
+            for s in self.segments:
+                fresh = self._open(s.meta)
+                fresh._quantized = s._quantized
+                if not s.sealed:
+                    fresh.count = s.count
+                s.close()
+                segs.append(fresh)
+            self._set_segments(segs)
+
+    # -------------------------------------------------------------------- reads
+    def group(
+        self, slots: np.ndarray, is_sorted: bool = False
+    ) -> Iterator[tuple[Segment, np.ndarray | slice]]:
+        """(segment, positions in `slots` of that segment's slots), for non-empty groups;
+        positions are a slice when `slots` is sorted (no gather, no argsort)."""
+        segs, los = self._state
+        if len(segs) == 1:
+            yield segs[0], slice(0, len(slots))
+            return
+        if is_sorted:
+            bounds = np.searchsorted(slots, los).tolist() + [len(slots)]
+            for i, seg in enumerate(segs):
+                if bounds[i + 1] > bounds[i]:
+                    yield seg, slice(bounds[i], bounds[i + 1])
+            return
+        which = np.searchsorted(los, slots, side="right") - 1
+        if len(slots) and which[0] == which[-1] and (np.all(which == which[0])):
+            yield segs[int(which[0])], np.arange(len(slots))
+            return
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(segs) + 1))
+        for i, seg in enumerate(segs):
+            a, b = bounds[i], bounds[i + 1]
+            if b > a:
+                yield seg, order[a:b]
 
     def take(self, slots: np.ndarray) -> np.ndarray:
         """Rows at `slots` ([len(slots), dim] float32, a copy)."""
-        return np.asarray(self.view()[np.asarray(slots, dtype=np.int64)])
+        slots = np.asarray(slots, dtype=np.int64)
+        segs = self.segments
+        if len(segs) == 1:
+            seg = segs[0]
+            return seg.gather(seg.rows_of(slots))
+        out = np.empty((len(slots), self.dim), dtype=np.float32)
+        for seg, pos in self.group(slots):
+            out[pos] = seg.gather(seg.rows_of(slots[pos]))
+        return out
+
+    def score(
+        self, metric: str, q: np.ndarray, slots: np.ndarray, is_sorted: bool = False
+    ) -> np.ndarray:
+        """Distances of the vectors at `slots` to `q`, aligned with `slots` (float64)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        out = np.empty(len(slots), dtype=np.float64)
+        for seg, pos in self.group(slots, is_sorted):
+            rows = seg.rows_of(slots[pos])
+            if len(rows) > _GATHER_FRACTION * seg.count:
+                out[pos] = distances(metric, seg.data(), q)[rows]
+            elif len(rows) <= _CHUNK:
+                out[pos] = distances(metric, seg.gather(rows), q)
+            else:
+                data = seg.data()
+                part = np.empty(len(rows), dtype=np.float64)
+                for s in range(0, len(rows), _CHUNK):
+                    part[s : s + _CHUNK] = distances(metric, data[rows[s : s + _CHUNK]], q)
+                out[pos] = part
+        return out
+
+    def all_slots(self) -> np.ndarray:
+        """Every slot holding a vector (live or dead), sorted."""
+        parts = [s.slots() for s in self.segments if s.count]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def score_all(self, metric: str, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(slots, distances) of every vector in the store."""
+        parts = [(s.slots(), distances(metric, s.data(), q)) for s in self.segments if s.count]
+        if not parts:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def resident_bytes(self) -> int:
-        """Bytes this store keeps in process memory (maps excluded), quantized copies included."""
-        own = self._buf.nbytes if self.storage == "memory" else 0
-        return own + sum(q.nbytes() for q in self._quantized.values())
-
-    def quantized(self, mode: str) -> QuantizedCopy:
-        """The store's `mode` ("int8" | "binary") copy, brought up to date with appends."""
-        with self._lock:
-            qc = self._quantized.get(mode)
-            if qc is None:
-                qc = QuantizedCopy(mode, self.dim)
-                self._quantized[mode] = qc
-        qc.extend(self.view())
-        return qc
+        """Bytes held in process memory (maps excluded), quantized copies included."""
+        return sum(s.resident_bytes() for s in self.segments)
 
     def close(self) -> None:
-        if self._file is not None:
-            self.sync()
-            self._file.close()
-            self._file = None
+        for s in self.segments:
+            s.close()
+
+
+def migrate_single_file(vectors_dir: Path, store_id: int) -> None:
+    """Data dirs written before segments kept a store in `vectors/<id>.f32`: make that file the
+    first (growing) segment of `vectors/<id>/`; the store seals it if it is past capacity."""
+    legacy = vectors_dir / f"{store_id}.f32"
+    target = vectors_dir / str(store_id)
+    if legacy.exists() and not (target / "manifest.json").exists():
+        target.mkdir(exist_ok=True)
+        os.replace(legacy, target / "seg-0.f32")
+        doc = {
+            "next_id": 1,
+            "segments": [SegmentMeta(id=0, lo=0, hi=1 << 62).to_json()],
+        }
+        (target / "manifest.json").write_text(json.dumps(doc))

@@ -25,7 +25,7 @@ from engine.knn import (
     register_store_distances,
 )
 from planner.knn_exec import run_knn
-from planner.plan import FastProjection, KnnScan, QueryPlan
+from planner.plan import FastProjection, KnnScan, QueryPlan, VectorRelation
 
 _FAST_TYPES = {"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"}
 
@@ -48,6 +48,7 @@ def execute_plan(
 ) -> PlanResult:
     registered: list[str] = []
     stats: KnnStats | None = None
+    knn_slots: np.ndarray | None = None
     try:
         if plan.knn is not None:
             scan = plan.knn
@@ -59,6 +60,7 @@ def execute_plan(
                 res.used_fallback = True
                 return res
             top_slots, top_d, stats = found
+            knn_slots = top_slots
             if plan.fast is not None and scan.cacheable:
                 fast = _fast_rows(db, cur, scan, plan.fast, top_slots, top_d, stats)
                 if fast is not None:
@@ -69,6 +71,9 @@ def execute_plan(
             store = db.store_by_id(spec.store_id)
             register_store_distances(cur, spec.name, store, spec.metric, spec.query)
             registered.append(spec.name)
+        for vrel in plan.vectors:
+            _register_vectors(db, cur, vrel, knn_slots)
+            registered.append(vrel.name)
         try:
             result = cur.execute(plan.sql)
             description = result.description or [("count", "BIGINT")]
@@ -83,6 +88,34 @@ def execute_plan(
                 pass
     rows = materialize_vectors(db, description, rows)
     return PlanResult(description=description, rows=rows, knn_stats=stats)
+
+
+def _register_vectors(
+    db: Database, cur: duckdb.DuckDBPyConnection, vrel: VectorRelation, knn: np.ndarray | None
+) -> None:
+    """Register (slot, v FLOAT[]) for the vectors a query reads: the kNN candidates, the
+    slots of the rows its filter keeps, or the whole store."""
+    store = db.store_by_id(vrel.store_id)
+    slots: np.ndarray | None = None
+    if vrel.knn and knn is not None:
+        slots = np.asarray(knn, dtype=np.int64)
+    elif vrel.slots_sql is not None:
+        try:
+            slots = cur.execute(vrel.slots_sql).fetchnumpy()["s"].astype(np.int64, copy=False)
+        except duckdb.Error as e:
+            raise translate(e) from e
+    if slots is None:
+        slots = store.all_slots()
+        mat = store.take(slots)
+    else:
+        slots = np.unique(slots)
+        mat = store.take(slots)
+    if len(mat) == 0:  # one unreachable row, so that DuckDB still types `v` as FLOAT[]
+        slots = np.array([-1], dtype=np.int64)
+        mat = np.zeros((1, store.dim), dtype=np.float32)
+    vecs = np.empty(len(mat), dtype=object)
+    vecs[:] = list(mat)
+    cur.register(vrel.name, {"slot": slots, "v": vecs})
 
 
 def _fast_rows(

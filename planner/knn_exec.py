@@ -17,8 +17,7 @@ import numpy as np
 from engine.database import Database
 from engine.distance import topk
 from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex
-from engine.knn import KnnStats, exact_knn, filtered_slots, score
-from engine.quantization import quantized_topk
+from engine.knn import KnnStats, exact_knn, filtered_slots, quantized_topk, score
 from engine.vector_store import VectorStore
 from planner import cost
 from planner.choose import Choice, choose
@@ -84,10 +83,9 @@ def run_knn(
     store, live, matching, index, choice = p.store, p.live, p.matching, p.index, p.choice
     if choice.strategy in ("exact", "prefilter") or index is None:
         if scan.quantization != "none" and len(matching) > scan.k:
-            qc = store.quantized(scan.quantization)
             slots, dist, n = quantized_topk(
-                qc,
-                store.view(),
+                store,
+                scan.quantization,
                 matching,
                 scan.metric,
                 scan.query,
@@ -109,44 +107,39 @@ def run_knn(
 
 
 def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001, ANN202
-    covered = index.covered
-    in_index = matching[: np.searchsorted(matching, covered)]
-    tail = matching[len(in_index) :]
-    if len(store) - covered > TAIL_EXTEND_ROWS:
-        index.extend_in_background(store)
+    """Search each segment's graph for its share of the matching rows; rows no graph holds
+    yet (a segment's tail, or a segment the optimizer has not indexed) are scanned exactly;
+    every candidate is rescored exactly and the global top k kept."""
     mask = None
     if scan.filter_sql:
-        mask = np.zeros(len(store), dtype=bool)
-        mask[in_index] = True
-    want = min(scan.k, len(in_index))
+        mask = np.zeros(store.slot_end(), dtype=bool)
+        mask[matching] = True
     ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
     stats = KnnStats(matching_rows=len(matching))
-    cands = np.empty(0, dtype=np.int64)
-    if want > 0:
-        if choice.strategy == "hnsw_filter":
-            m = mask
-            labels, s = index.search(scan.query, want, ef, keep=lambda x: bool(m[x]))
-            cands = labels
-            stats.extra["ef"] = s.ef
-        else:
-            kp = choice.k_prime or want
-            while True:
-                labels, s = index.search(scan.query, max(kp, want), max(ef, kp))
-                stats.extra["ef"] = s.ef
-                if mask is not None:
-                    labels = labels[mask[labels]]
-                elif len(in_index):
-                    pos = np.minimum(np.searchsorted(in_index, labels), len(in_index) - 1)
-                    labels = labels[in_index[pos] == labels]  # drop dead slots
-                cands = labels
-                if len(cands) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_index)):
-                    break
-                kp *= 4  # came up short (a filter correlated with the query): deepen
-                stats.extra["deepened"] = stats.extra.get("deepened", 0) + 1  # type: ignore[operator]
-        if len(cands) < want:  # never fewer rows than min(k, matching): exact fallback
-            stats.extra["fallback"] = "exact"
-            cands = in_index
+    found: list[np.ndarray] = []
+    tails: list[np.ndarray] = []
+    segments_searched = 0
+    for seg in store.segments:
+        a, b = np.searchsorted(matching, [seg.lo, seg.hi])
+        seg_matching = matching[a:b]
+        if not len(seg_matching):
+            continue
+        g = index.graph(seg)
+        if g is None:
+            tails.append(seg_matching)
+            continue
+        end = g.covered_end(seg)
+        in_graph = seg_matching[: np.searchsorted(seg_matching, end)]
+        tails.append(seg_matching[len(in_graph) :])
+        if not seg.sealed and seg.count - g.covered > TAIL_EXTEND_ROWS:
+            index.extend_in_background(seg)
+        if len(in_graph):
+            segments_searched += 1
+            found.append(_search_graph(index, g, scan, choice, in_graph, mask, ef, stats))
     stats.extra["strategy"] = choice.strategy
+    stats.extra["segments"] = segments_searched
+    cands = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    tail = np.concatenate(tails) if tails else np.empty(0, dtype=np.int64)
     stats.extra["candidates"] = len(cands)
     stats.extra["tail_scanned"] = len(tail)
     allc = np.concatenate([cands, tail]) if len(tail) else cands
@@ -155,3 +148,32 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     slots, dist = topk(d, allc, scan.k)
     stats.returned = len(slots)
     return slots, dist, stats
+
+
+def _search_graph(index, g, scan, choice, in_graph, mask, ef, stats) -> np.ndarray:  # noqa: ANN001
+    """Candidates from one segment's graph: at least min(k, len(in_graph)) matching slots."""
+    want = min(scan.k, len(in_graph))
+    if choice.strategy == "hnsw_filter":
+        m = mask
+        labels, s = index.search(g, scan.query, want, ef, keep=lambda x: bool(m[x]))
+        cands = labels
+        stats.extra["ef"] = s.ef
+    else:
+        kp = choice.k_prime or want
+        while True:
+            labels, s = index.search(g, scan.query, max(kp, want), max(ef, kp))
+            stats.extra["ef"] = s.ef
+            if mask is not None:
+                labels = labels[mask[labels]]
+            else:
+                pos = np.minimum(np.searchsorted(in_graph, labels), len(in_graph) - 1)
+                labels = labels[in_graph[pos] == labels]  # drop dead slots
+            cands = labels
+            if len(cands) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_graph)):
+                break
+            kp *= 4  # came up short (a filter correlated with the query): deepen
+            stats.extra["deepened"] = stats.extra.get("deepened", 0) + 1
+    if len(cands) < want:  # never fewer rows than min(k, matching): exact fallback
+        stats.extra["fallback"] = "exact"
+        cands = in_graph
+    return cands

@@ -2,6 +2,7 @@
 
 Owns: `DistanceSpec` (a (slot, distance) relation computed by numpy and joined by SQL),
 `KnnScan` (the kNN node: table, column, metric, query vector, k, filter, strategy) and
+`VectorRelation` (a store's vectors as DuckDB lists) and
 `QueryPlan` (the DuckDB SQL that reads those relations, with a fallback plan).
 Later issues add strategies (HNSW, filtered HNSW, pre-filter over quantized vectors) to
 `KnnScan.strategy`; the shape of the node stays.
@@ -29,6 +30,19 @@ class DistanceSpec:
     store_id: int
     metric: str
     query: np.ndarray
+
+
+@dataclass
+class VectorRelation:
+    """Every vector of a store as relation `name` (slot BIGINT, v FLOAT[]), for SQL that computes
+    on vector values (pgvector's functions, operators, aggregates and casts)."""
+
+    name: str
+    store_id: int
+    # only the slots this query lists (the rows a filter keeps), or the kNN candidates
+    slots_sql: str | None = None
+    knn: bool = False
+    uses: int = 0  # how many (select, column) pairs read it; a filter applies to one
 
 
 @dataclass
@@ -83,3 +97,4 @@ class QueryPlan:
     # (rows whose vector is NULL then belong in the answer, sorted last as in Postgres).
     fallback_factory: Callable[[], QueryPlan] | None = None
     fast: FastProjection | None = None
+    vectors: list[VectorRelation] = field(default_factory=list)

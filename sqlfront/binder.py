@@ -24,10 +24,19 @@ from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, TableDef, slot_fiel
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
-from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan
+from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, VectorRelation
+from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
-from sqlfront.vectors import parse_vector_text, parse_vectors_bulk
+from sqlfront.infoschema import SCHEMA as INFO_SCHEMA
+from sqlfront.infoschema import VIEWS as INFO_SCHEMA_VIEWS
+from sqlfront.vectors import (
+    parse_sparsevec_text,
+    parse_vector_text,
+    parse_vectors_bulk,
+    round_halfvec,
+    sparse_to_dense,
+)
 
 CATALOG_SCHEMA = "__vg_pg"
 
@@ -43,9 +52,13 @@ class BindContext:
     touched_stores: set[int] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
     in_block: bool = False
+    sql_cursors: dict = field(default_factory=dict)  # DECLAREd cursors (pg_cursors)
     # for the plan cache: which $n fed constant vectors, and whether data was read to bind
     vector_params: set[int] = field(default_factory=set)
     read_data: bool = False
+    # a constant vector was written into the SQL text (vecfuncs): the plan is not reusable
+    # for another value of the parameter
+    baked_constants: bool = False
     # analyze_distance results by node: the kNN node is looked at by several passes, and its
     # operand may be a subquery ("more like this") that must run once
     _analyzed: dict[int, tuple[exp.Expression, object]] = field(default_factory=dict)
@@ -83,7 +96,11 @@ def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
         if schema in (None, "public", "main") and name in ctx.catalog:
             table.set("db", None)
             continue
-        if schema in ("information_schema",):
+        if schema == "information_schema":
+            if name in INFO_SCHEMA_VIEWS:
+                table.set("db", exp.to_identifier(INFO_SCHEMA))
+                if not table.alias:
+                    table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
             continue
         qual = f"{table.db}.{name}" if table.db else name
         raise UndefinedTable(f'relation "{qual}" does not exist', position=ctx.position_of(name))
@@ -146,7 +163,15 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
     if isinstance(node, exp.Paren):
         return const_vector(ctx, node.this, dim)
     if isinstance(node, exp.Cast) and _is_vector_type(node.to):
-        return const_vector(ctx, node.this, dim)
+        inner = node.this
+        if (
+            vecfuncs.vector_type_name(node.to) == "sparsevec"
+            and isinstance(inner, exp.Literal)
+            and inner.is_string
+            and "vector" not in inner.meta
+        ):
+            return sparse_to_dense(parse_sparsevec_text(inner.this))
+        return const_vector(ctx, inner, dim)
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Literal) and node.is_string:
@@ -155,6 +180,8 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
         vec = node.meta.get("vector")
         if vec is not None:
             return vec
+        if node.this.lstrip(" \t\n\r\v\f").startswith("{"):  # a sparsevec literal
+            return sparse_to_dense(parse_sparsevec_text(node.this))
         return parse_vector_text(node.this)
     if isinstance(node, exp.Array):
         vals = []
@@ -183,19 +210,50 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
             return val
         if isinstance(val, str):
             return parse_vector_text(val)
+        if isinstance(val, dict) and vecfuncs.VALUE_FIELD in val:
+            return np.asarray(val[vecfuncs.VALUE_FIELD], dtype=np.float32)
+        if isinstance(val, list) and val and all(isinstance(x, int | float) for x in val):
+            # real[] / double precision[] / integer[]: the assignment cast to vector
+            return parse_vector_text("[" + ",".join(repr(float(x)) for x in val) + "]")
         raise PgError("subquery must return a vector", sqlstate="42804")
+    if isinstance(node, exp.Anonymous | exp.Binary | exp.Cast | exp.Avg | exp.Sum) and not (
+        node.find(exp.Column)
+    ):
+        # a constant vector expression (`l2_normalize('[3,4]')`, `$1 || $2`): let DuckDB
+        # evaluate it once
+        return const_vector(ctx, exp.Subquery(this=exp.select(node.copy())), dim)
     raise FeatureNotSupported(
         f"vector operand {node.sql()[:60]} is not supported: use a vector column against a "
         "constant, a parameter or a scalar subquery"
     )
 
 
-def _is_vector_type(dt: exp.Expression) -> bool:
-    if not isinstance(dt, exp.DataType):
-        return False
-    if dt.this == exp.DataType.Type.VECTOR:
+_is_vector_type = vecfuncs.is_vector_type
+
+
+def is_const_vector_node(node: exp.Expression) -> bool:
+    """Whether `const_vector` can evaluate `node` (a literal, parameter, NULL, ARRAY of numbers,
+    scalar subquery, or a vector cast of one)."""
+    if isinstance(node, exp.Paren):
+        return is_const_vector_node(node.this)
+    if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        return is_const_vector_node(node.this)
+    if isinstance(node, exp.Null | exp.Subquery):
         return True
-    return str(dt.args.get("kind") or "").lower() == "vector"
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Array):
+        return all(
+            (isinstance(e, exp.Literal) and not e.is_string)
+            or (isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal))
+            for e in node.expressions
+        )
+    return False
+
+
+GENERIC = "generic"
+"""`analyze_distance` result for operands other than a column against a constant (or two
+constants): computed by DuckDB (`vecfuncs`), not by the numpy path."""
 
 
 def _check_dims(a: int, b: int) -> None:
@@ -212,7 +270,7 @@ class _Distance:
     query: np.ndarray | None  # None: SQL NULL
 
 
-def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
+def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | str | None:
     """Classify a distance node: column vs constant, or fold two constants into a number."""
     hit = ctx._analyzed.get(id(node))
     if hit is not None and hit[0] is node:
@@ -222,22 +280,24 @@ def analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | floa
     return res
 
 
-def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | None:
+def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | float | str | None:
     if node.metric not in ("l2", "cosine", "ip", "l1"):
-        raise FeatureNotSupported(f"operator {node.op} on vector is not supported yet")
+        return GENERIC
     sides = [node.this, node.expression]
     cols = [resolve_vector_column(ctx, s) if isinstance(s, exp.Column) else None for s in sides]
     if cols[0] and cols[1]:
-        raise FeatureNotSupported(
-            "a distance between two vector columns is not supported yet; compare a column "
-            "with a constant vector"
-        )
+        return GENERIC
+    simple = [c is not None or is_const_vector_node(s) for c, s in zip(cols, sides, strict=True)]
+    if not all(simple):
+        return GENERIC
     for i in (0, 1):
         c = cols[i]
         if c is not None:
             q = const_vector(ctx, sides[1 - i], c[2].dim)
             if q is not None and c[2].dim is not None:
                 _check_dims(c[2].dim, len(q))
+            if q is not None and c[2].pg_type == "halfvec":
+                q = round_halfvec(q)  # the constant is read as a halfvec, as in pgvector
             return _Distance(node, c[0], c[1], c[2], q)
     a = const_vector(ctx, sides[0], None)
     b = const_vector(ctx, sides[1], None)
@@ -278,11 +338,17 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
         if node.parent is None and node is not tree:
             continue
         res = analyze_distance(ctx, node)
+        if res == GENERIC:
+            raise FeatureNotSupported(f"operator {node.op} on these operands is not supported here")
         if res is None or (not isinstance(res, float) and res.query is None):
             # a typed NULL: DuckDB rejects a bare `ORDER BY NULL` (`ORDER BY e <=> NULL`)
             node.replace(exp.cast(exp.Null(), exp.DataType.build("DOUBLE")))
         elif isinstance(res, float):
-            node.replace(exp.Literal.number(repr(res)))
+            node.replace(
+                exp.Literal.number(repr(res))
+                if np.isfinite(res)
+                else exp.Cast(this=exp.Literal.string(repr(res)), to=exp.DataType.build("DOUBLE"))
+            )
         else:
             spec = _find_spec(specs, res)
             if spec is None:
@@ -446,7 +512,7 @@ def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None
     if any(e.find(exp.AggFunc, exp.Window) for e in select.expressions):
         return None
     where = select.args.get("where")
-    if where is not None and where.find(VectorDistance):
+    if where is not None and (where.find(VectorDistance) or vecfuncs.has_vector_ops(ctx, where)):
         return None
     res = analyze_distance(ctx, first.this)
     if not isinstance(res, _Distance) or res.query is None:
@@ -454,16 +520,21 @@ def _knn_candidate(ctx: BindContext, select: exp.Expression) -> _Distance | None
     return res
 
 
-def check_vector_casts(ctx: BindContext, tree: exp.Expression) -> None:
-    """`col::vector` is the column itself; other casts of a vector column are not supported
-    yet (the column is a slot pointer inside DuckDB, so the cast would be meaningless)."""
+def check_vector_casts(ctx: BindContext, tree: exp.Expression, others: bool = False) -> None:
+    """`col::vector` is the column itself; other casts of a vector column are left for
+    `vecfuncs` when `others`, else not supported (the column is a slot pointer inside DuckDB,
+    so the cast would be meaningless)."""
     for cast in list(tree.find_all(exp.Cast)):
         inner = cast.this
-        if not isinstance(inner, exp.Column) or resolve_vector_column(ctx, inner) is None:
+        hit = resolve_vector_column(ctx, inner) if isinstance(inner, exp.Column) else None
+        if hit is None:
             continue
-        if _is_vector_type(cast.to):
+        target = vecfuncs.vector_type_name(cast.to)
+        if target is not None and (
+            not others or (target == hit[2].pg_type and not any(cast.to.expressions))
+        ):
             cast.replace(inner)
-        else:
+        elif not others:
             raise FeatureNotSupported(
                 f"cast of vector column {inner.name} to {cast.to.sql()} is not supported yet"
             )
@@ -472,9 +543,10 @@ def check_vector_casts(ctx: BindContext, tree: exp.Expression) -> None:
 def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
     """Plan a query (SELECT, set operation, VALUES) for execution."""
     resolve_tables(ctx, tree)
-    check_vector_casts(ctx, tree)
+    check_vector_casts(ctx, tree, others=True)
     if top:
         name_outputs(tree)
+    vecfuncs.function_to_operator(tree)
     fallback_tree = tree.copy()
     knn = _knn_candidate(ctx, tree)
     if knn is None:
@@ -512,6 +584,11 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         ):
             node.replace(exp.column("d", table=rel))
     specs: list[DistanceSpec] = []
+    vrels: list[VectorRelation] = []
+    vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
+    for vrel in vrels:  # the kNN join keeps only the candidates' rows
+        if vrel.store_id == scan.store_id and vrel.uses == 1:
+            vrel.knn, vrel.slots_sql = True, None
     rewrite_distances(ctx, tree, specs)
     tree.set("where", None)
     tree = tree.join(
@@ -523,7 +600,11 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         copy=False,
     )
     order = tree.args["order"]
-    fast = _fast_projection(tree, knn, scan, limit, offset) if top and not specs else None
+    fast = (
+        _fast_projection(tree, knn, scan, limit, offset)
+        if top and not specs and not vrels
+        else None
+    )
     order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
     return QueryPlan(
         sql=to_duck(tree),
@@ -531,6 +612,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         knn=scan,
         fallback_factory=lambda: _general_plan(ctx, fallback_tree),
         fast=fast,
+        vectors=vrels,
     )
 
 
@@ -582,10 +664,12 @@ def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:
             res = analyze_distance(ctx, first)
             if isinstance(res, _Distance) and not tree.args.get("distinct"):
                 tie = slot_of(res.ref, res.column.name, res.column.store_id)  # type: ignore[arg-type]
+    vrels: list[VectorRelation] = []
+    vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
     rewrite_distances(ctx, tree, specs)
     if tie is not None:
         tree.args["order"].append("expressions", exp.Ordered(this=tie))
-    return QueryPlan(sql=to_duck(tree), distances=specs)
+    return QueryPlan(sql=to_duck(tree), distances=specs, vectors=vrels)
 
 
 # -------------------------------------------------------------------------- translation
@@ -619,7 +703,7 @@ def vector_values(
         for i, n in enumerate(nodes)
         if isinstance(n, exp.Literal) and n.is_string and "vector" not in n.meta
     ]
-    if len(texts_idx) > 1 and dim is not None:
+    if len(texts_idx) > 1 and dim is not None and column.pg_type != "sparsevec":
         bulk = parse_vectors_bulk([nodes[i].this for i in texts_idx], dim)
         for j, i in enumerate(texts_idx):
             arrays[i] = bulk[j]
@@ -638,7 +722,7 @@ def vector_values(
         for i in range(len(nodes))
     ]
     if present:
-        slots = store.append(np.stack([arrays[i] for i in present]))  # type: ignore[misc]
+        slots = store.append(column_values(column, np.stack([arrays[i] for i in present])))  # type: ignore[misc]
         ctx.touched_stores.add(column.store_id)  # type: ignore[arg-type]
         field_name = slot_field(column.store_id)  # type: ignore[arg-type]
         for i, s in zip(present, slots.tolist(), strict=True):
@@ -650,6 +734,11 @@ def vector_values(
                 ]
             )
     return out
+
+
+def column_values(column: ColumnDef, arrays: np.ndarray) -> np.ndarray:
+    """The float32 rows to store for `column`: rounded to float16 for a halfvec column."""
+    return round_halfvec(arrays) if column.pg_type == "halfvec" else arrays
 
 
 def _is_default(node: exp.Expression) -> bool:

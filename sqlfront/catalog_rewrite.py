@@ -18,7 +18,13 @@ output names are assigned.  It rewrites, in place:
   `current_database()`, `current_catalog`, `current_schema()`, `current_schemas(bool)`,
   `version()`, `current_setting('name')`;
 * `pg_database` and `pg_settings`, whose rows depend on the cluster and the session, into
-  inline relations built from `ctx`.
+  inline relations built from `ctx`;
+* `'pg_catalog.array_in'::regproc` into the function's name (pg_type/pg_proc keep names),
+  `information_schema._pg_expandarray(a)` into its macro (rows of `(x, n)` structs),
+  `pg_catalog.pg_class.relname` into `pg_class.relname`, `<catalog>.tableoid` into the
+  catalog's OID, 0-based subscripts of `pg_index.indkey` & co. (int2vector) into DuckDB's
+  1-based ones, `json_build_object` into DuckDB's `json_object`, and `format('%I.%s', ...)`
+  (Postgres's %s / %I / %L) into concatenation.
 
 Unaliased select-list items that change are aliased first with the name Postgres gives them
 (`SELECT version()` is still a column named `version`).
@@ -80,6 +86,11 @@ _GATE_WORDS = MACROS | {
     "char",
     "int2vector",
     "oidvector",
+    "tableoid",
+    "information_schema",
+    "json_build_object",
+    "jsonb_build_object",
+    "format",
 }
 _GATE_PREFIXES = ("pg_", "reg", "to_reg", "current_")
 _NAME_CAST = re.compile(r"(?:::|\bas)\s*name\b")
@@ -130,6 +141,10 @@ _OPERATORS: dict[str, type[exp.Expression]] = {
     ">=": exp.GTE,
     "||": exp.DPipe,
 }
+# pg_catalog's int2vector / oidvector columns: subscripts start at 0 (DuckDB lists at 1)
+_ZERO_BASED_COLUMNS = frozenset({"indkey", "indoption", "indclass", "indcollation", "proargtypes"})
+# Postgres functions DuckDB has under another name (SQLAlchemy's reflection uses these)
+_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object"}
 _SINGLE_COLUMN_TABLE_FUNCS = (exp.Explode, exp.GenerateSeries, exp.ExplodingGenerateSeries)
 
 
@@ -141,6 +156,9 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
     sql = getattr(ctx, "sql", None)
     if isinstance(sql, str) and not _may_have_targets(sql):
         return tree  # nothing here could be a target: skip the tree walk (hot path)
+    _system_column_tableoid(tree)
+    _unqualify_catalog_columns(tree)
+    _zero_based_subscripts(tree)
     if not any(_is_target(n) for n in tree.walk()):
         return tree
     _alias_changed_items(tree)
@@ -151,9 +169,34 @@ def rewrite_catalog_query(ctx: BindContext, tree: exp.Expression) -> exp.Express
     return tree
 
 
+def _unqualify_catalog_columns(tree: exp.Expression) -> None:
+    """`pg_catalog.pg_class.relname` (SQLAlchemy's spelling): the relation is read under its
+    own name as alias (binder), so the column drops the schema."""
+    for col in tree.find_all(exp.Column):
+        db = col.args.get("db")
+        if db is not None and db.name.lower() in ("pg_catalog", "information_schema"):
+            col.set("db", None)
+
+
+def _system_column_tableoid(tree: exp.Expression) -> None:
+    """`<catalog alias>.tableoid` (psql's `\\dL` joins pg_description on it): the catalog's
+    pg_class OID, as the system column holds in Postgres."""
+    oids: dict[str, int] = {}
+    for table in tree.find_all(exp.Table):
+        if (table.db or "").lower() == pc.SCHEMA and table.name in pc.SYSTEM_RELATIONS:
+            oids[table.alias_or_name] = pc.SYSTEM_RELATIONS[table.name][0]
+    if not oids:
+        return
+    for col in list(tree.find_all(exp.Column)):
+        if col.name.lower() == "tableoid" and col.table in oids:
+            col.replace(exp.Literal.number(oids[col.table]))
+
+
 def _is_target(node: exp.Expression) -> bool:
     if isinstance(node, exp.Dot):
-        return _is_pg_catalog(node.this) and isinstance(node.expression, exp.Func)
+        return (_is_pg_catalog(node.this) or _is_info_schema(node.this)) and isinstance(
+            node.expression, exp.Func
+        )
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower() in MACROS or str(node.this).lower() in (
             "current_setting",
@@ -161,6 +204,7 @@ def _is_target(node: exp.Expression) -> bool:
             "pg_advisory_unlock_all",
             "to_regclass",
             "to_regtype",
+            *_RENAMED,
         )
     if isinstance(
         node,
@@ -188,11 +232,109 @@ def _is_target(node: exp.Expression) -> bool:
         return db == pc.SCHEMA and node.name in pc.DYNAMIC
     if isinstance(node, exp.EQ | exp.NEQ):
         return _array_literal_side(node) is not None
+    if isinstance(node, exp.Format):
+        return _format_pieces(node) is not None
     return False
+
+
+_FORMAT_SPEC = re.compile(r"%(.)", re.S)
+
+
+def _format_pieces(node: exp.Format) -> list[tuple[str, str]] | None:
+    """Postgres `format()`'s string as (literal text, conversion) pieces, when it uses only
+    `%s`, `%I`, `%L` and `%%` (what psql and drivers use); None otherwise."""
+    fmt = node.this
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string) or "%" not in fmt.this:
+        return None
+    pieces: list[tuple[str, str]] = []
+    text, pos = "", 0
+    for m in _FORMAT_SPEC.finditer(fmt.this):
+        text += fmt.this[pos : m.start()]
+        pos = m.end()
+        conv = m.group(1)
+        if conv == "%":
+            text += "%"
+        elif conv in "sIL":
+            pieces.append((text, conv))
+            text = ""
+        else:
+            return None
+    if "%" in fmt.this[pos:]:
+        return None
+    pieces.append((text + fmt.this[pos:], ""))
+    if sum(1 for _, c in pieces if c) != len(node.expressions):
+        return None
+    return pieces
+
+
+def _format(node: exp.Format) -> exp.Expression | None:
+    """`format('%I.%I', a, b)` as DuckDB concatenation (DuckDB's format() is fmt-style)."""
+    pieces = _format_pieces(node)
+    if pieces is None:
+        return None
+    args = iter(node.expressions)
+    parts: list[exp.Expression] = []
+    for text, conv in pieces:
+        if text:
+            parts.append(exp.Literal.string(text))
+        if not conv:
+            continue
+        arg = exp.Cast(this=next(args), to=exp.DataType.build("VARCHAR"))
+        if conv == "s":
+            parts.append(exp.Coalesce(this=arg, expressions=[exp.Literal.string("")]))
+        elif conv == "I":
+            parts.append(_macro("quote_ident", [arg]))
+        else:
+            quoted = exp.DPipe(
+                this=exp.DPipe(
+                    this=exp.Literal.string("'"),
+                    expression=exp.Anonymous(
+                        this="replace",
+                        expressions=[arg, exp.Literal.string("'"), exp.Literal.string("''")],
+                    ),
+                ),
+                expression=exp.Literal.string("'"),
+            )
+            parts.append(exp.Coalesce(this=quoted, expressions=[exp.Literal.string("NULL")]))
+    if not parts:
+        return exp.Literal.string("")
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return exp.paren(out)
+
+
+def _zero_based_subscripts(tree: exp.Expression) -> None:
+    """`i.indkey[n]` of pg_index / pg_proc (int2vector, oidvector) counts from 0 (psqlODBC's
+    SQLPrimaryKeys): DuckDB's list subscript counts from 1."""
+    aliases = {
+        t.alias_or_name
+        for t in tree.find_all(exp.Table)
+        if (t.db or "").lower() == pc.SCHEMA and t.name in ("pg_index", "pg_proc")
+    }
+    if not aliases:
+        return
+    for node in list(tree.find_all(exp.Bracket)):
+        col = node.this
+        if (
+            isinstance(col, exp.Column)
+            and col.name.lower() in _ZERO_BASED_COLUMNS
+            and (col.table in aliases or not col.table)
+            and len(node.expressions) == 1
+            and not node.meta.get("vg_zero_based")
+        ):
+            (idx,) = node.expressions
+            one = exp.Literal.number(1)
+            node.set("expressions", [exp.Add(this=exp.paren(idx.copy()), expression=one)])
+            node.meta["vg_zero_based"] = True
 
 
 def _is_pg_catalog(node: exp.Expression) -> bool:
     return isinstance(node, exp.Identifier | exp.Var) and node.name.lower() == "pg_catalog"
+
+
+def _is_info_schema(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Identifier | exp.Var) and node.name.lower() == "information_schema"
 
 
 def _is_user_keyword(col: exp.Column) -> bool:
@@ -289,6 +431,11 @@ def _colname(node: exp.Expression) -> tuple[str | None, int]:
 
 def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
     if isinstance(node, exp.Dot):
+        if _is_info_schema(node.this):  # information_schema._pg_expandarray(...)
+            inner = node.expression
+            if isinstance(inner, exp.Anonymous) and str(inner.this).lower() in MACROS:
+                return _macro(str(inner.this).lower(), list(inner.expressions))
+            return inner if isinstance(inner, exp.Dot) else None  # rewritten already
         if not _is_pg_catalog(node.this):
             return None
         inner = node.expression
@@ -317,6 +464,8 @@ def _rewrite(ctx: BindContext, node: exp.Expression) -> exp.Expression | None:
         return _cast(ctx, node)
     if isinstance(node, exp.Table):
         return _table(ctx, node)
+    if isinstance(node, exp.Format):
+        return _format(node)
     if isinstance(node, exp.EQ | exp.NEQ):
         lit = _array_literal_side(node)
         if lit is not None:
@@ -381,6 +530,8 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
         return _set_config(ctx, args)
     if name == "pg_advisory_unlock_all" and not args:
         return exp.Null()  # no advisory locks are ever held (asyncpg's pool runs this on release)
+    if name in _RENAMED:
+        return exp.Anonymous(this=_RENAMED[name], expressions=args)
     if name in ("to_regclass", "to_regtype") and args and _is_string(args[0]):
         oid = (
             _relation_oid(ctx.catalog, args[0].this)
@@ -393,7 +544,10 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
     if name in MACROS:
         return _macro(name, args)
     if qualified:
-        return exp.func(name, *args, dialect=VecPostgres)
+        func = exp.func(name, *args, dialect=VecPostgres)
+        if isinstance(func, exp.Format):  # pg_catalog.format(...)
+            return _format(func) or func
+        return func
     return None
 
 
@@ -506,6 +660,11 @@ def _cast(ctx: BindContext, node: exp.Cast) -> exp.Expression | None:
     arg = node.this
     if key in _REG_TYPES:
         reg = key if key in ("regclass", "regtype", "regnamespace", "regrole") else "regproc"
+        if _is_string(arg) and reg == "regproc":
+            # our pg_type/pg_proc keep functions by name: 'pg_catalog.array_in'::regproc
+            name = arg.this.strip()
+            name = name[len("pg_catalog.") :] if name.lower().startswith("pg_catalog.") else name
+            return exp.Literal.string("-" if name == "0" else name)
         if _is_string(arg):
             value: exp.Expression = exp.Literal.number(_reg_literal(ctx, reg, arg.this))
         elif reg == "regproc":
@@ -646,6 +805,8 @@ def _table(ctx: BindContext, table: exp.Table) -> exp.Expression | None:
     if db == pc.SCHEMA and table.name in pc.DYNAMIC:
         if table.name == "pg_database":
             sql = _pg_database_sql(tuple(_database_names(ctx)))
+        elif table.name == "pg_cursors":
+            sql = _pg_cursors_sql(getattr(ctx, "sql_cursors", None) or {})
         else:
             sql = _pg_settings_sql(tuple(sorted(ctx.settings.items())))
         sub = sqlglot.parse_one(sql, read=VecPostgres)
@@ -701,6 +862,22 @@ def _pg_type(duck: str) -> str:
         "BIGINT[]": "BIGINT[]",
         "SMALLINT[]": "SMALLINT[]",
     }.get(duck, "TEXT")
+
+
+def _pg_cursors_sql(cursors: dict) -> str:
+    """pg_cursors: the session's DECLAREd cursors (sqlfront.cursors.SqlCursor by name)."""
+    if not cursors:
+        return f"SELECT * FROM {pc.SCHEMA}.pg_cursors WHERE FALSE"
+    rows = []
+    for name, cur in sorted(cursors.items()):
+        rows.append(
+            f"SELECT {_sql_value(name, 'TEXT')} AS name, "
+            f"{_sql_value(cur.statement, 'TEXT')} AS statement, "
+            f"{_sql_value(cur.hold, 'BOOLEAN')} AS is_holdable, FALSE AS is_binary, "
+            "FALSE AS is_scrollable, "
+            f"CAST({_sql_value(cur.created.isoformat(), 'TEXT')} AS TIMESTAMPTZ) AS creation_time"
+        )
+    return " UNION ALL ".join(rows)
 
 
 @lru_cache(maxsize=64)

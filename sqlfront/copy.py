@@ -550,7 +550,11 @@ def _str_option(name: str, value: object) -> str:
 # ============================================================================================
 # the target table and its columns
 
-_PG_TYPE_OIDS = pt.CATALOG_TYPE_OIDS
+_PG_TYPE_OIDS = {
+    **pt.CATALOG_TYPE_OIDS,
+    "halfvec": pt.HALFVEC_OID,
+    "sparsevec": pt.SPARSEVEC_OID,
+}
 
 _INT_OIDS = {pt.INT2_OID: 16, pt.INT4_OID: 32, pt.INT8_OID: 64}
 _TEXT_OIDS = frozenset({pt.TEXT_OID, pt.VARCHAR_OID, pt.BPCHAR_OID, pt.NAME_OID})
@@ -583,7 +587,7 @@ class _Col:
 
     def binary_width(self) -> int | None:
         """The length every non-NULL binary value of this column must have, if fixed."""
-        if self.is_vector and self.dim > 0:
+        if self.is_vector and self.dim > 0 and self.cdef.pg_type == "vector":
             return 4 + 4 * self.dim
         f = _FIXED.get(self.oid)
         return f[0] if f else None
@@ -879,7 +883,7 @@ class _TextVectors:
         if n == 0:
             return _Vecs(np.empty((0, max(dim, 1)), np.float32), present)
         mat = None
-        if dim > 0:
+        if dim > 0 and self.col.cdef.pg_type != "sparsevec":
             texts = parts[0].texts if len(parts) == 1 else [t for p in parts for t in p.texts]
             mat = floats.run(texts, dim)
         if mat is None:  # the exact parser: pgvector's error, with its line, or the values
@@ -892,11 +896,14 @@ class _TextVectors:
 
     def exact(self) -> np.ndarray:
         dim = self.col.dim
-        rows = _first_error(
-            self.values,
-            lambda v: vectors.parse_vector_text(v, dim if dim > 0 else None),
-            self.where,
-        )
+
+        def parse(v: str) -> np.ndarray:
+            if self.col.cdef.pg_type == "sparsevec":
+                sv = vectors.parse_sparsevec_text(v, dim if dim > 0 else None)
+                return vectors.sparse_to_dense(sv)
+            return vectors.parse_vector_text(v, dim if dim > 0 else None)
+
+        rows = _first_error(self.values, parse, self.where)
         got = [r for r in rows if r is not None]
         first = got[0].shape[0]
         for i, r in enumerate(rows):
@@ -1450,7 +1457,7 @@ def _convert_binary(
     def param(data: bytes) -> Any:
         return pt.decode_param(col.oid, 1, data)
 
-    if col.is_vector and col.dim > 0:
+    if col.is_vector and col.dim > 0 and col.cdef.pg_type == "vector":
         dim = col.dim
         present = ~nulls
         idx = np.flatnonzero(present)
@@ -1526,14 +1533,28 @@ def _convert_binary(
             out.append(param(data[o : o + ln]))
         except PgError as e:
             raise _context(e, where(i)) from None
-    if col.is_vector:  # unsized vector column (not creatable today)
+    if col.is_vector:  # halfvec / sparsevec columns (and unsized vector columns)
+        if col.dim > 0:
+            for i, v in enumerate(out):
+                n = v.dim if isinstance(v, vectors.SparseVectorValue) else None
+                n = n if n is not None else (None if v is None else len(v))
+                if n is not None and n != col.dim:
+                    raise _context(
+                        DataException(f"expected {col.dim} dimensions, not {n}"), where(i)
+                    )
         return _vectors_from_objects(out)
     return _objects(out)
 
 
 def _vectors_from_objects(values: list[Any]) -> _Vecs:
     present = np.array([v is not None for v in values], dtype=bool)
-    got = [np.asarray(v, np.float32) for v in values if v is not None]
+    got = [
+        vectors.sparse_to_dense(v)
+        if isinstance(v, vectors.SparseVectorValue)
+        else np.asarray(v, np.float32)
+        for v in values
+        if v is not None
+    ]
     mat = np.stack(got) if got else np.empty((0, 1), np.float32)
     return _Vecs(mat, None if present.all() else present)
 
@@ -1576,7 +1597,10 @@ class _Loader:
                 slots = np.full(n, -1, dtype=np.int64)
                 if len(v.matrix):
                     dim = c.cdef.dim or v.matrix.shape[1]
-                    got = s.db.store(c.cdef.store_id, dim).append(v.matrix)
+                    mat = v.matrix
+                    if c.cdef.pg_type == "halfvec":
+                        mat = vectors.round_halfvec(mat)
+                    got = s.db.store(c.cdef.store_id, dim).append(mat)
                     s._touched.add(c.cdef.store_id)
                     if v.present is None:
                         slots = got

@@ -1,107 +1,105 @@
-"""SQL-level cursors: DECLARE ... CURSOR FOR, FETCH, MOVE, CLOSE (psycopg2's named cursors).
+"""SQL-level cursors: DECLARE ... CURSOR, FETCH, MOVE, CLOSE (psqlODBC's UseDeclareFetch,
+psycopg's server-side cursors, SQLAlchemy's stream_results).
 
-Owns: `Cursors`, a session's open cursors.  DECLARE runs its query at once and keeps the rows
-(Postgres computes them lazily; the answers are the same for a read-only query); FETCH and MOVE
-walk forward through them; a cursor ends with CLOSE, or with its transaction unless it was
-declared WITH HOLD.  Only forward movement is supported (FETCH BACKWARD / PRIOR / ABSOLUTE:
-0A000).  Errors carry Postgres's SQLSTATEs: DECLARE outside a transaction block without HOLD
-25P01, an unknown cursor 34000, a duplicate name 42P03.
+Owns parsing those statements' text (sqlglot leaves them as commands) and `SqlCursor`, a
+declared cursor's rows.  A cursor's query runs when it is declared and its rows are kept
+(Postgres also reads a cursor from the snapshot of its DECLARE); FETCH and MOVE go forward
+only (NEXT, FORWARD [n | ALL], n, ALL), as for a NO SCROLL cursor.  The session keeps the
+cursors, closes those without HOLD at the end of their transaction, and those declared in a
+transaction that rolls back.
+Must not: run queries (the session does).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-from engine.errors import FeatureNotSupported, InvalidCursorName, PgError, SyntaxError_
+from engine.errors import FeatureNotSupported, InvalidCursorName, SyntaxError_
 
-if TYPE_CHECKING:
-    from sqlfront.session import Result
-
-_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_NAME = r'("(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)'
 _DECLARE = re.compile(
-    rf"^({_NAME})\s+((?:(?:BINARY|ASENSITIVE|INSENSITIVE|NO\s+SCROLL|SCROLL)\s+)*)CURSOR\s+"
-    r"(?:(WITH|WITHOUT)\s+HOLD\s+)?FOR\s+(.*)$",
+    rf"^\s*{_NAME}\s+((?:\w+\s+)*?)CURSOR\b\s*((?:WITH|WITHOUT)\s+HOLD\s+)?FOR\s+(.*)$",
     re.I | re.S,
 )
-_FETCH = re.compile(
-    rf"^(?:(NEXT|FORWARD\s+ALL|FORWARD\s+[+]?\d+|FORWARD|ALL|[+]?\d+)\s+)?(?:(?:FROM|IN)\s+)?"
-    rf"({_NAME})\s*;?$",
-    re.I | re.S,
-)
-
-
-def _ident(text: str) -> str:
-    return text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()
+_DECLARE_OPTIONS = {"BINARY", "INSENSITIVE", "ASENSITIVE", "SCROLL", "NO"}
 
 
 @dataclass
-class _Cursor:
-    result: Result
+class SqlCursor:
+    """A declared cursor: its result columns (session `Column`s), rows and position."""
+
+    columns: list
+    rows: list[tuple]
     hold: bool
+    txn: int  # the transaction it was declared in (closed if that one rolls back)
+    statement: str = ""  # pg_cursors.statement
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     pos: int = 0
 
+    def take(self, count: int | None) -> list[tuple]:
+        """The next `count` rows (all remaining for None), moving past them."""
+        end = len(self.rows) if count is None else min(len(self.rows), self.pos + count)
+        out = self.rows[self.pos : end]
+        self.pos = end
+        return out
 
-class Cursors:
-    """The open cursors of one session."""
 
-    def __init__(self) -> None:
-        self._open: dict[str, _Cursor] = {}
+def ident(word: str) -> str:
+    """A cursor name as Postgres folds it."""
+    if len(word) >= 2 and word[0] == '"' and word[-1] == '"':
+        return word[1:-1].replace('""', '"')
+    return word.lower()
 
-    def command(
-        self, head: str, rest: str, in_block: bool, run_query: Callable[[str], Result]
-    ) -> Result:
-        """Run DECLARE / FETCH / MOVE / CLOSE (`head`) with the statement's text after it."""
-        from sqlfront.session import Result
 
-        if head == "DECLARE":
-            m = _DECLARE.match(rest.strip())
-            if m is None:
-                raise SyntaxError_('syntax error at or near "DECLARE"')
-            name, hold = _ident(m.group(1)), (m.group(3) or "").upper() == "WITH"
-            if not in_block and not hold:
-                raise PgError(
-                    "DECLARE CURSOR can only be used in transaction blocks", sqlstate="25P01"
-                )
-            if name in self._open:
-                raise PgError(f'cursor "{name}" already exists', sqlstate="42P03")
-            result = run_query(m.group(4))
-            if result.columns is None:
-                raise PgError("DECLARE CURSOR must be a SELECT query", sqlstate="42601")
-            self._open[name] = _Cursor(result, hold)
-            return Result(tag="DECLARE CURSOR")
-        if head == "CLOSE":
-            target = rest.strip().rstrip(";").strip()
-            if target.upper() == "ALL":
-                self._open.clear()
-            elif self._open.pop(_ident(target), None) is None:
-                raise InvalidCursorName(f'cursor "{_ident(target)}" does not exist')
-            return Result(tag="CLOSE CURSOR")
-        m = _FETCH.match(rest.strip())
-        if m is None:
-            if re.match(r"^(BACKWARD|PRIOR|FIRST|LAST|ABSOLUTE|RELATIVE)\b", rest.strip(), re.I):
-                raise FeatureNotSupported(f"{head} supports forward movement only")
-            raise SyntaxError_(f'syntax error at or near "{head}"')
-        name = _ident(m.group(2))
-        cur = self._open.get(name)
-        if cur is None:
-            raise InvalidCursorName(f'cursor "{name}" does not exist')
-        how = " ".join((m.group(1) or "NEXT").upper().split())
-        rows = cur.result.rows
-        if how in ("ALL", "FORWARD ALL"):
-            count = len(rows)
-        elif how in ("NEXT", "FORWARD"):
-            count = 1
-        else:
-            count = int(how.split()[-1].lstrip("+"))
-        taken = rows[cur.pos : cur.pos + count]
-        cur.pos += len(taken)
-        if head == "MOVE":
-            return Result(tag=f"MOVE {len(taken)}")
-        return Result(tag=f"FETCH {len(taken)}", columns=cur.result.columns, rows=list(taken))
+def parse_declare(rest: str) -> tuple[str, bool, str]:
+    """`DECLARE <rest>` -> (name, WITH HOLD, query text)."""
+    m = _DECLARE.match(rest)
+    if m is None:
+        raise SyntaxError_('syntax error at or near "DECLARE"')
+    name, options, hold, query = m.group(1), m.group(2).upper().split(), m.group(3), m.group(4)
+    for opt in options:
+        if opt not in _DECLARE_OPTIONS:
+            raise SyntaxError_(f'syntax error at or near "{opt}"')
+    if "BINARY" in options:
+        raise FeatureNotSupported("BINARY cursors are not supported")
+    if "SCROLL" in options and "NO" not in options:
+        raise FeatureNotSupported("SCROLL cursors are not supported (use NO SCROLL)")
+    with_hold = bool(hold) and hold.upper().startswith("WITH ")
+    return ident(name), with_hold, query.strip().rstrip(";")
 
-    def end_transaction(self) -> None:
-        """A transaction ended: its cursors without HOLD close."""
-        self._open = {k: c for k, c in self._open.items() if c.hold}
+
+def parse_fetch(verb: str, rest: str) -> tuple[int | None, str]:
+    """`FETCH|MOVE <rest>` -> (row count, None for ALL; cursor name)."""
+    words = rest.split()
+    if not words:
+        raise SyntaxError_(f'syntax error at end of input after "{verb}"')
+    name = words[-1]
+    words = words[:-1]
+    if words and words[-1].upper() in ("FROM", "IN"):
+        words = words[:-1]
+    upper = [w.upper() for w in words]
+    count: int | None
+    if upper in ([], ["NEXT"], ["FORWARD"]):
+        count = 1
+    elif upper in (["ALL"], ["FORWARD", "ALL"]):
+        count = None
+    elif len(upper) in (1, 2) and (len(upper) == 1 or upper[0] == "FORWARD"):
+        try:
+            count = int(words[-1])
+        except ValueError:
+            raise FeatureNotSupported(
+                f"{verb} {' '.join(words)} is not supported (forward-only cursors)"
+            ) from None
+        if count < 0:
+            raise FeatureNotSupported("cursor can only scan forward")
+    else:
+        raise FeatureNotSupported(
+            f"{verb} {' '.join(words)} is not supported (forward-only cursors)"
+        )
+    return count, ident(name)
+
+
+def missing(name: str) -> InvalidCursorName:
+    return InvalidCursorName(f'cursor "{name}" does not exist')

@@ -34,6 +34,7 @@ import weakref
 
 import duckdb
 
+from sqlfront import infoschema, pgproc
 from sqlfront import pgtypes as pt
 from sqlfront.pgtypes import TYPES as _WIRE_TYPES
 from sqlfront.pgtypes import PgType
@@ -70,6 +71,19 @@ PG_NAMESPACE = 2615
 PG_EXTENSION = 3079
 PG_AM = 2601
 PG_DATABASE = 1262
+PG_TS_CONFIG = 3602
+PG_TS_PARSER = 3601
+
+# Postgres 15's text search configurations (OID, name): what `\dF` lists
+_TS_DEFAULT_PARSER = 3722
+_TS_CONFIGS = [(3748, "simple")] + [
+    (13152 + 2 * i, name)
+    for i, name in enumerate(
+        "arabic armenian basque catalan danish dutch english finnish french german greek "
+        "hindi hungarian indonesian irish italian lithuanian nepali norwegian portuguese "
+        "romanian russian serbian spanish swedish tamil turkish yiddish".split()
+    )
+]
 
 # The emulated relations: name -> (pg_class OID in Postgres 15, relkind).
 SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
@@ -113,17 +127,29 @@ SYSTEM_RELATIONS: dict[str, tuple[int, str]] = {
     "pg_foreign_table": (3118, "r"),
     "pg_partitioned_table": (3350, "r"),
     "pg_event_trigger": (3466, "r"),
+    "pg_opfamily": (2753, "r"),
+    "pg_amop": (2602, "r"),
+    "pg_amproc": (2603, "r"),
+    "pg_default_acl": (826, "r"),
+    "pg_largeobject_metadata": (2995, "r"),
+    "pg_subscription": (6100, "r"),
+    "pg_user_mappings": (12327, "v"),
+    "pg_ts_config": (3602, "r"),
+    "pg_ts_dict": (3600, "r"),
+    "pg_ts_parser": (3601, "r"),
+    "pg_ts_template": (3764, "r"),
     "pg_roles": (12000, "v"),
     "pg_user": (12014, "v"),
     "pg_views": (12028, "v"),
     "pg_tables": (12033, "v"),
     "pg_indexes": (12043, "v"),
+    "pg_cursors": (12077, "v"),
     "pg_settings": (12104, "v"),
 }
 EMULATED = frozenset(SYSTEM_RELATIONS)
 
 # Relations whose rows depend on the session (built per query by catalog_rewrite).
-DYNAMIC = frozenset({"pg_database", "pg_settings"})
+DYNAMIC = frozenset({"pg_database", "pg_settings", "pg_cursors"})
 
 _OID_BLOCK = 128  # synthetic OIDs per table: see derived_oid
 _OID_BASE = 2**31
@@ -235,6 +261,10 @@ def _catalog_types() -> dict[int, PgType]:
         (4096, "regrole", 4, 4097, 0, "N"),
         (2249, "record", -1, 2287, 0, "P"),
         (2278, "void", 4, 0, 0, "P"),
+        # pseudo types of pgvector's I/O and access-method functions (pg_proc)
+        (pgproc.CSTRING, "cstring", -2, pgproc.CSTRING_ARRAY, 0, "P"),
+        (pgproc.INTERNAL, "internal", 8, 0, 0, "P"),
+        (pgproc.INDEX_AM_HANDLER, "index_am_handler", 4, 0, 0, "P"),
     ]
     for oid, name, typlen, arr, elem, cat in extra:
         if oid in out:
@@ -246,7 +276,7 @@ def _catalog_types() -> dict[int, PgType]:
 
 
 TYPES: dict[int, PgType] = _catalog_types()
-_PSEUDO_TYPES = {2249, 2278}
+_PSEUDO_TYPES = {2249, 2278, pgproc.CSTRING, pgproc.INTERNAL, pgproc.INDEX_AM_HANDLER}
 _UNDERSCORE_IO = set(
     "timestamp timestamptz date time timetz interval numeric uuid json jsonb bit varbit inet "
     "cidr macaddr xml point record void".split()
@@ -389,6 +419,8 @@ _S = "SMALLINT"
 _VA = "VARCHAR[]"
 _OA = "BIGINT[]"
 _SA = "SMALLINT[]"
+_I2V = "USMALLINT[]"  # int2vector (pgtypes reports these list types as int2vector/oidvector)
+_OV = "UBIGINT[]"  # oidvector (not UINTEGER[]: that is `array_agg(atttypid)`, an oid[])
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "pg_type": [
@@ -428,6 +460,40 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     # format_type's spelling of each type (odd column names: read inside macros)
     "__typfmt": [("__t_oid", _O), ("__t_name", _V), ("__t_fmt", _V)],
     "pg_namespace": [("oid", _O), ("nspname", _V), ("nspowner", _O), ("nspacl", _VA)],
+    # pg_get_function_result / _arguments of each pg_proc row (read inside macros)
+    "__procfmt": [("__p_oid", _O), ("__p_result", _V), ("__p_args", _V)],
+    "pg_ts_config": [
+        ("oid", _O),
+        ("cfgname", _V),
+        ("cfgnamespace", _O),
+        ("cfgowner", _O),
+        ("cfgparser", _O),
+    ],
+    "pg_ts_dict": [
+        ("oid", _O),
+        ("dictname", _V),
+        ("dictnamespace", _O),
+        ("dictowner", _O),
+        ("dicttemplate", _O),
+        ("dictinitoption", _V),
+    ],
+    "pg_ts_parser": [
+        ("oid", _O),
+        ("prsname", _V),
+        ("prsnamespace", _O),
+        ("prsstart", _V),
+        ("prstoken", _V),
+        ("prsend", _V),
+        ("prsheadline", _V),
+        ("prslextype", _V),
+    ],
+    "pg_ts_template": [
+        ("oid", _O),
+        ("tmplname", _V),
+        ("tmplnamespace", _O),
+        ("tmplinit", _V),
+        ("tmpllexize", _V),
+    ],
     "pg_am": [("oid", _O), ("amname", _V), ("amhandler", _V), ("amtype", _V)],
     "pg_extension": [
         ("oid", _O),
@@ -595,7 +661,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("pronargs", _S),
         ("pronargdefaults", _S),
         ("prorettype", _O),
-        ("proargtypes", _OA),
+        ("proargtypes", _OV),
         ("proallargtypes", _OA),
         ("proargmodes", _VA),
         ("proargnames", _VA),
@@ -684,6 +750,64 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     "pg_db_role_setting": [("setdatabase", _O), ("setrole", _O), ("setconfig", _VA)],
     "pg_foreign_table": [("ftrelid", _O), ("ftserver", _O), ("ftoptions", _VA)],
+    "pg_opfamily": [
+        ("oid", _O),
+        ("opfmethod", _O),
+        ("opfname", _V),
+        ("opfnamespace", _O),
+        ("opfowner", _O),
+    ],
+    "pg_amop": [
+        ("oid", _O),
+        ("amopfamily", _O),
+        ("amoplefttype", _O),
+        ("amoprighttype", _O),
+        ("amopstrategy", _S),
+        ("amoppurpose", _V),
+        ("amopopr", _O),
+        ("amopmethod", _O),
+        ("amopsortfamily", _O),
+    ],
+    "pg_amproc": [
+        ("oid", _O),
+        ("amprocfamily", _O),
+        ("amproclefttype", _O),
+        ("amprocrighttype", _O),
+        ("amprocnum", _S),
+        ("amproc", _V),
+    ],
+    "pg_default_acl": [
+        ("oid", _O),
+        ("defaclrole", _O),
+        ("defaclnamespace", _O),
+        ("defaclobjtype", _V),
+        ("defaclacl", _VA),
+    ],
+    "pg_largeobject_metadata": [("oid", _O), ("lomowner", _O), ("lomacl", _VA)],
+    "pg_subscription": [
+        ("oid", _O),
+        ("subdbid", _O),
+        ("subskiplsn", _V),
+        ("subname", _V),
+        ("subowner", _O),
+        ("subenabled", _B),
+        ("subbinary", _B),
+        ("substream", _B),
+        ("subtwophasestate", _V),
+        ("subdisableonerr", _B),
+        ("subconninfo", _V),
+        ("subslotname", _V),
+        ("subsynccommit", _V),
+        ("subpublications", _VA),
+    ],
+    "pg_user_mappings": [
+        ("umid", _O),
+        ("srvid", _O),
+        ("srvname", _V),
+        ("umuser", _O),
+        ("usename", _V),
+        ("umoptions", _VA),
+    ],
     "pg_partitioned_table": [
         ("partrelid", _O),
         ("partstrat", _V),
@@ -720,6 +844,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("daticulocale", _V),
         ("datcollversion", _V),
         ("datacl", _VA),
+    ],
+    "pg_cursors": [
+        ("name", _V),
+        ("statement", _V),
+        ("is_holdable", _B),
+        ("is_binary", _B),
+        ("is_scrollable", _B),
+        ("creation_time", "TIMESTAMPTZ"),
     ],
     "pg_settings": [
         ("name", _V),
@@ -792,12 +924,35 @@ STATIC_ROWS: dict[str, list[tuple]] = {
         (TOAST_NS, PG_NAMESPACE, 0, "reserved schema for TOAST tables"),
         (PUBLIC_NS, PG_NAMESPACE, 0, "standard public schema"),
         (PLPGSQL_EXTENSION, PG_EXTENSION, 0, "PL/pgSQL procedural language"),
+        (13563, 2612, 0, "PL/pgSQL procedural language"),  # pg_language plpgsql
         (
             VECTOR_EXTENSION,
             PG_EXTENSION,
             0,
             "vector data type and ivfflat and hnsw access methods",
         ),
+        (_TS_DEFAULT_PARSER, PG_TS_PARSER, 0, "default word parser"),
+        *[
+            (
+                oid,
+                PG_TS_CONFIG,
+                0,
+                "simple configuration"
+                if name == "simple"
+                else f"configuration for {name} language",
+            )
+            for oid, name in _TS_CONFIGS
+        ],
+    ],
+    "pg_proc": pgproc.proc_rows(),
+    "__procfmt": pgproc.format_rows(format_type_name),
+    "pg_ts_config": [
+        (oid, name, PG_CATALOG_NS, BOOTSTRAP_SUPERUSER, _TS_DEFAULT_PARSER)
+        for oid, name in _TS_CONFIGS
+    ],
+    "pg_ts_parser": [
+        (_TS_DEFAULT_PARSER, "default", PG_CATALOG_NS, "prsd_start", "prsd_nexttoken")
+        + ("prsd_end", "prsd_headline", "prsd_lextype"),
     ],
     "pg_shdescription": [
         (POSTGRES_DATABASE, PG_DATABASE, "default administrative connection database"),
@@ -850,7 +1005,32 @@ STATIC_ROWS: dict[str, list[tuple]] = {
     ],
 }
 
+# operator families of the opclasses above (btree families as named in Postgres 15;
+# pgvector's carry their opclass's OID and name)
+_OPFAMILY_NAMES = {
+    1976: "integer_ops",
+    1994: "text_ops",
+    424: "bool_ops",
+    1970: "float_ops",
+    1988: "numeric_ops",
+    434: "datetime_ops",
+    2968: "uuid_ops",
+    4033: "jsonb_ops",
+}
+STATIC_ROWS["pg_opfamily"] = sorted(
+    {
+        (fam, am, _OPFAMILY_NAMES.get(fam, name), ns, owner)
+        for _oid, am, name, ns, owner, fam, *_ in STATIC_ROWS["pg_opclass"]
+    }
+)
+
 EMPTY = (
+    "pg_amop",
+    "pg_amproc",
+    "pg_default_acl",
+    "pg_largeobject_metadata",
+    "pg_subscription",
+    "pg_user_mappings",
     "pg_event_trigger",
     "pg_cast",
     "pg_operator",
@@ -869,8 +1049,9 @@ EMPTY = (
     "pg_publication_namespace",
     "pg_trigger",
     "pg_rewrite",
-    "pg_proc",
     "pg_enum",
+    "pg_ts_dict",
+    "pg_ts_template",
     "pg_range",
 )
 
@@ -969,6 +1150,9 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.pg_function_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_opclass_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_collation_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_opfamily_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_operator_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_conversion_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_is_other_temp_schema(x) AS false",
         f"CREATE OR REPLACE MACRO {s}.pg_relation_is_publishable(x) AS false",
         # adbin/indpred/... hold Postgres's deparsed text already
@@ -1005,6 +1189,7 @@ def _macros() -> list[str]:
         f"SELECT __z_bytes FROM {s}.__l_size WHERE __z_oid = rel), 0)",
         f"CREATE OR REPLACE MACRO {s}.pg_table_size(rel) AS {s}.pg_relation_size(rel)",
         f"CREATE OR REPLACE MACRO {s}.pg_indexes_size(rel) AS 0::BIGINT",
+        f"CREATE OR REPLACE MACRO {s}.pg_tablespace_size(x) AS {s}.pg_database_size(NULL)",
         f"CREATE OR REPLACE MACRO {s}.pg_total_relation_size(rel) AS {s}.pg_relation_size(rel)",
         f"CREATE OR REPLACE MACRO {s}.pg_database_size(db) AS coalesce((SELECT "
         f"sum(__z_bytes) FROM {s}.__l_size), 0)::BIGINT",
@@ -1017,9 +1202,18 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.has_type_privilege(a, b, c := NULL) AS true",
         f"CREATE OR REPLACE MACRO {s}.pg_has_role(a, b, c := NULL) AS true",
         f"CREATE OR REPLACE MACRO {s}.pg_get_statisticsobjdef_columns(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_result(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_arguments(x) AS NULL::VARCHAR",
-        f"CREATE OR REPLACE MACRO {s}.pg_get_function_identity_arguments(x) AS NULL::VARCHAR",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_result(x) AS "
+        f"(SELECT __p_result FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_arguments(x) AS "
+        f"(SELECT __p_args FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_identity_arguments(x) AS "
+        f"(SELECT __p_args FROM {s}.__procfmt WHERE __p_oid = x)",
+        f"CREATE OR REPLACE MACRO {s}.pg_get_function_sqlbody(x) AS NULL::VARCHAR",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_config_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_dict_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_parser_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_ts_template_is_visible(x) AS x IS NOT NULL",
+        f"CREATE OR REPLACE MACRO {s}.pg_statistics_obj_is_visible(x) AS x IS NOT NULL",
         f"CREATE OR REPLACE MACRO {s}.pg_get_viewdef(x, pretty := false) AS NULL::VARCHAR",
         f"CREATE OR REPLACE MACRO {s}.pg_get_triggerdef(x, pretty := false) AS NULL::VARCHAR",
         f"CREATE OR REPLACE MACRO {s}.pg_get_ruledef(x, pretty := false) AS NULL::VARCHAR",
@@ -1028,6 +1222,9 @@ def _macros() -> list[str]:
         f"CREATE OR REPLACE MACRO {s}.pg_get_serial_sequence(tab, col) AS "
         f"(SELECT 'public.' || {s}.quote_ident(__q_seq) FROM {s}.__l_serial "
         "WHERE __q_col = col AND (__q_table = tab OR 'public.' || __q_table = tab))",
+        # information_schema._pg_expandarray(arr): rows (x, n), as a struct per element
+        f"CREATE OR REPLACE MACRO {s}._pg_expandarray(arr) AS unnest(list_transform("
+        "range(1, len(arr) + 1), lambda i: {'x': arr[i], 'n': i::INTEGER}))",
         f"CREATE OR REPLACE MACRO {s}.array_upper(arr, dim) AS "
         "CASE WHEN len(arr) > 0 THEN len(arr) END",
         f"CREATE OR REPLACE MACRO {s}.array_lower(arr, dim) AS CASE WHEN len(arr) > 0 THEN 1 END",
@@ -1117,7 +1314,7 @@ def _views() -> list[tuple[str, str]]:
             f"{BTREE_AM}::BIGINT AS amoid, 'btree' AS amname, true AS isunique, "
             "true AS isprimary, r.d.primary_key AS cols, "
             f"list_transform(r.d.primary_key, lambda x: {s}.quote_ident(x)) AS keys, "
-            "[]::VARCHAR[] AS options "
+            "[]::VARCHAR[] AS options, NULL::VARCHAR AS opcname "
             f"FROM {s}.__rel r WHERE len(r.d.primary_key) > 0 "
             "UNION ALL "
             f"SELECT ix.oid, r.reloid, ix.name, r.relname, "
@@ -1132,7 +1329,8 @@ def _views() -> list[tuple[str, str]]:
             "['m=' || ix.options.m::VARCHAR] ELSE []::VARCHAR[] END) || "
             "(CASE WHEN coalesce(ix.options.ef_construction, 64) <> 64 THEN "
             "['ef_construction=' || ix.options.ef_construction::VARCHAR] "
-            "ELSE []::VARCHAR[] END) END "
+            "ELSE []::VARCHAR[] END) END, "
+            f"CASE WHEN ix.method <> 'btree' THEN coalesce(ix.opclass, {opclass_by_metric}) END "
             f"FROM {s}.__rel r, LATERAL (SELECT unnest(r.d.indexes) AS ix) u "
             "LEFT JOIN duckdb_indexes() di ON di.index_name = ix.name "
             "AND di.table_name = r.relname AND di.schema_name = 'main'",
@@ -1230,7 +1428,8 @@ def _views() -> list[tuple[str, str]]:
             "JOIN (VALUES ('BIGINT', 26), ('VARCHAR', 25), ('BOOLEAN', 16), ('INTEGER', 23), "
             "('SMALLINT', 21), ('FLOAT', 700), ('VARCHAR[]', 1009), ('BIGINT[]', 1028), "
             "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17), "
-            f"('{_sql_str(pt.PG_CHAR_DUCKDB)}', 18), ('UINTEGER', 26)) "
+            f"('{_sql_str(pt.PG_CHAR_DUCKDB)}', 18), ('UINTEGER', 26), "
+            "('USMALLINT[]', 22), ('UBIGINT[]', 30)) "
             "m(duck, typoid) ON m.duck = c.data_type "
             f"LEFT JOIN {s}.pg_type t ON t.oid = m.typoid "
             "UNION ALL "
@@ -1262,9 +1461,16 @@ def _views() -> list[tuple[str, str]]:
             "true AS indislive, false AS indisreplident, "
             "(SELECT list(a.attnum ORDER BY k.n) FROM (SELECT unnest(i.cols) AS col, "
             "unnest(range(1, len(i.cols) + 1)) AS n) k "
-            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col) AS indkey, "
-            "NULL::BIGINT[] AS indcollation, NULL::BIGINT[] AS indclass, "
-            "list_transform(cols, lambda x: 0)::SMALLINT[] AS indoption, "
+            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col)::{_I2V} AS indkey, "
+            f"list_transform(cols, lambda x: 0)::{_OV} AS indcollation, "
+            # default btree opclass of each key column's type; the named one for hnsw
+            "(SELECT list(coalesce(oc.oid, 0) ORDER BY k.n) FROM (SELECT unnest(i.cols) AS col, "
+            "unnest(range(1, len(i.cols) + 1)) AS n) k "
+            f"JOIN {s}.__att a ON a.reloid = i.indrelid AND a.c.name = k.col "
+            f"LEFT JOIN {s}.pg_opclass oc ON oc.opcmethod = i.amoid AND CASE WHEN "
+            "i.opcname IS NULL THEN oc.opcdefault AND oc.opcintype = a.typoid "
+            f"ELSE oc.opcname = i.opcname END)::{_OV} AS indclass, "
+            f"list_transform(cols, lambda x: 0)::{_I2V} AS indoption, "
             f"NULL::VARCHAR AS indexprs, NULL::VARCHAR AS indpred FROM {s}.__idx i",
         ),
         (
@@ -1428,6 +1634,8 @@ def ensure(cur: duckdb.DuckDBPyConnection, db: object) -> None:
             # DuckDB binds macro and view bodies when they are created: macros that read
             # the views come after them, the views' own helper macros before.
             for stmt in _ordered_definitions():
+                cur.execute(stmt)
+            for stmt in infoschema.definitions(getattr(db, "name", "postgres")):
                 cur.execute(stmt)
             cur.execute("COMMIT")
         except Exception:

@@ -283,6 +283,14 @@ _DUCK_SCALARS: dict[str, int] = {
 _DUCK_LIST = re.compile(r"^(.*)\[\d*\]$", re.S)
 
 
+# pg_catalog's int2vector / oidvector columns (pg_index.indkey, pg_proc.proargtypes): the
+# catalog emulation stores them as these DuckDB list types, used for nothing else (oidvector
+# is UBIGINT[], not UINTEGER[]: a list of UINTEGER oids, `array_agg(atttypid)`, is an oid[])
+INT2VECTOR_OID = 22
+OIDVECTOR_OID = 30
+_DUCK_SPECIAL_LISTS = {"USMALLINT[]": INT2VECTOR_OID, "UBIGINT[]": OIDVECTOR_OID}
+
+
 def duckdb_type_to_oid(t: object) -> int:
     """OID to report for a DuckDB result column type (an entry of ``cursor.description``).
 
@@ -294,6 +302,8 @@ def duckdb_type_to_oid(t: object) -> int:
     what Postgres reports for an untyped NULL column.
     """
     s = str(t).strip()
+    if s in _DUCK_SPECIAL_LISTS:
+        return _DUCK_SPECIAL_LISTS[s]
     m = _DUCK_LIST.match(s)
     if m is None:
         return _duck_scalar(s) or TEXT_OID
@@ -610,6 +620,15 @@ for _arr, _elem in ELEMENT_OF.items():
     )
 
 
+def _fmt_space_vector(v: Any) -> str:
+    """int2vector / oidvector output: the elements separated by spaces (`1 2`)."""
+    return " ".join(str(int(x)) for x in v)
+
+
+_TEXT_FORMATTERS[INT2VECTOR_OID] = _fmt_space_vector
+_TEXT_FORMATTERS[OIDVECTOR_OID] = _fmt_space_vector
+
+
 def text_formatter(oid: int) -> Callable[[Any], str]:
     """Like `text_encoder` but returning str (for array elements, COPY, tests)."""
     return _TEXT_FORMATTERS.get(oid, _fmt_str)
@@ -890,6 +909,9 @@ _BINARY_ENCODERS: dict[int, Callable[[Any], bytes]] = {
 for _arr, _elem in ELEMENT_OF.items():
     if _elem in _BINARY_ENCODERS:
         _BINARY_ENCODERS[_arr] = _array_binary(_elem, _BINARY_ENCODERS[_elem])
+# int2vector / oidvector send as one-dimensional arrays of int2 / oid (array_send)
+_BINARY_ENCODERS[INT2VECTOR_OID] = _array_binary(INT2_OID, _BINARY_ENCODERS[INT2_OID])
+_BINARY_ENCODERS[OIDVECTOR_OID] = _array_binary(OID_OID, _BINARY_ENCODERS[OID_OID])
 
 
 def binary_encoder(oid: int) -> Callable[[Any], bytes]:

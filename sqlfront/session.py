@@ -38,16 +38,29 @@ from engine.knn import vector_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
-from sqlfront import binder, ddl_index, pgcatalog
+from sqlfront import binder, cursors, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
-from sqlfront.cursors import Cursors
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
-from sqlfront.pgtypes import FLOAT8_OID, TEXT_OID, VECTOR_OID, duckdb_type_to_oid
+from sqlfront.pgtypes import (
+    FLOAT8_OID,
+    HALFVEC_OID,
+    SPARSEVEC_OID,
+    TEXT_OID,
+    VECTOR_OID,
+    duckdb_type_to_oid,
+)
 from sqlfront.settings import Settings, table_option
+from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
-from sqlfront.vectors import parse_vector_text
+from sqlfront.vectors import (
+    dense_to_sparse,
+    format_sparsevec_text,
+    format_vector_text,
+    parse_vector_text,
+    round_halfvec,
+)
 
 
 @dataclass
@@ -84,6 +97,15 @@ class Prepared:
 
 
 _ids = itertools.count(1)
+# statements that never write (a ROLLBACK TO SAVEPOINT past them has nothing to undo)
+_READ_ONLY = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Show)
+_CURSOR_COMMANDS = frozenset({"DECLARE", "FETCH", "MOVE", "CLOSE"})
+
+
+def _savepoint_name(word: str) -> str:
+    if len(word) >= 2 and word[0] == '"' and word[-1] == '"':
+        return word[1:-1].replace('""', '"')
+    return word.lower()
 
 
 class Session:
@@ -99,20 +121,28 @@ class Session:
         self.settings = Settings()
         self.settings.values["session_authorization"] = user
         self.in_block = False
+        self._writer = False  # holds the database's write gate (a write transaction is open)
         self.failed = False
         self._catalog: dict[str, TableDef] | None = None
         self._catalog_version = -1
         self._txn_ddl = False
         self._touched: set[int] = set()
         self._written: set[str] = set()  # tables written in this transaction
+        self._writes = 0  # statements in this block that may have written (savepoints)
+        self._savepoints: list[tuple[str, int]] = []  # (name, self._writes when set)
+        self._cursors: dict[str, cursors.SqlCursor] = {}  # DECLARE ... CURSOR
+        self._txn_id = 0  # which transaction this is (cursors declared in one that rolls back go)
+        self._command_params: Sequence[object] | None = None  # $n of a DECLARE being run
         self.cancel_event = threading.Event()
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
+        # RowDescription's table OID / attnum per output column, by (SQL text, catalog version)
+        self._sources: dict[tuple[str, int], list[tuple[int, int]] | None] = {}
         self._prepared: dict[tuple, Prepared] = {}
         self._vector_param: dict[str, int] = {}  # learned: SQL text -> $n of the query vector
         self._learning: tuple[Prepared, list[object]] | None = None
-        self._cursors = Cursors()  # DECLARE ... CURSOR
         pgcatalog.ensure(self.cur, db)
+        vecfuncs.ensure(self.cur, db)
 
     # ------------------------------------------------------------------- state
     @property
@@ -135,10 +165,13 @@ class Session:
 
     def close(self) -> None:
         try:
-            if self.in_block:
+            if self.in_block or self._writer:
                 self.cur.execute("ROLLBACK")
         except duckdb.Error:
             pass
+        if self._writer:
+            self._writer = False
+            self.db.writer_exit()
         self.cur.close()
         self.db.leave_session()
 
@@ -202,11 +235,15 @@ class Session:
         tree = prep.tree.copy()
         if params or parameter_numbers(tree):
             tree = substitute_params(tree, params)
-        self._learning = (prep, list(params))
+        command = isinstance(tree, exp.Command)
+        # a DECLARE's query is planned like any other, but its plan is not the statement's
+        self._learning = None if command else (prep, list(params))
+        self._command_params = params if command else None
         try:
             return self.run(tree, prep.sql)
         finally:
             self._learning = None
+            self._command_params = None
 
     # ---------------------------------------------------------------- plan cache
     # A prepared kNN query whose only varying input is the query vector ($n) reuses its plan:
@@ -231,6 +268,8 @@ class Session:
 
     def _remember_plan(self, plan: QueryPlan, ctx: BindContext) -> None:
         if self._learning is None or plan.knn is None or plan.distances or ctx.read_data:
+            return
+        if ctx.baked_constants:
             return
         if len(ctx.vector_params) != 1:
             return
@@ -265,7 +304,9 @@ class Session:
 
         def body() -> Result:
             res = execute_plan(self.db, self.cur, run)
-            return self._rows_result(res, f"SELECT {len(res.rows)}")
+            out = self._rows_result(res, f"SELECT {len(res.rows)}")
+            _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+            return out
 
         try:
             # one kNN statement reads through versioned caches and at most one DuckDB
@@ -283,10 +324,89 @@ class Session:
         if isinstance(tree, exp.Commit):
             return self._commit()
         if isinstance(tree, exp.Rollback):
+            savepoint = tree.args.get("savepoint")
+            if savepoint is not None:
+                return self._rollback_to(savepoint.name)
             return self._rollback()
+        if isinstance(tree, exp.Command) and str(tree.this).upper() in ("SAVEPOINT", "RELEASE"):
+            return self._savepoint(str(tree.this).upper(), tree.text("expression"))
+        if not isinstance(tree, _READ_ONLY) and not (
+            isinstance(tree, exp.Command) and str(tree.this).upper() in _CURSOR_COMMANDS
+        ):
+            self._writes += 1
         if isinstance(tree, CopyStatement) and tree.spec.is_from:
             return Result(tag="", copy_in=self.start_copy_in(tree))
+        if isinstance(tree, exp.Command) and str(tree.this).upper() == "VACUUM":
+            if self.failed:
+                raise InFailedTransaction(
+                    "current transaction is aborted, commands ignored until end of "
+                    "transaction block"
+                )
+            # outside any transaction, like Postgres: it waits for a moment with no write open
+            return self._vacuum(tree.text("expression").strip())
         return self._transactional(lambda: self._dispatch(tree, sql))
+
+    # -------------------------------------------------------------- savepoints
+    # DuckDB has no savepoints.  SAVEPOINT and RELEASE are bookkeeping; ROLLBACK TO works
+    # when nothing may have been written since the savepoint (what drivers and ORMs do:
+    # psycopg's TypeInfo.fetch, SQLAlchemy's nested reflection), and refuses otherwise.
+    def _savepoint(self, verb: str, rest: str) -> Result:
+        words = rest.split()
+        if verb == "RELEASE" and words[:1] and words[0].upper() == "SAVEPOINT":
+            words = words[1:]
+        if len(words) != 1:
+            raise SyntaxError_(f'syntax error at or near "{verb}"')
+        name = _savepoint_name(words[0])
+        what = "SAVEPOINT" if verb == "SAVEPOINT" else "RELEASE SAVEPOINT"
+        if not self.in_block:
+            raise PgError(f"{what} can only be used in transaction blocks", sqlstate="25P01")
+        if self.failed:
+            raise InFailedTransaction(
+                "current transaction is aborted, commands ignored until end of transaction block"
+            )
+        if verb == "SAVEPOINT":
+            self._savepoints.append((name, self._writes))
+            return Result(tag="SAVEPOINT")
+        self._savepoints = self._savepoints[: self._find_savepoint(name)]
+        return Result(tag="RELEASE")
+
+    def _find_savepoint(self, name: str) -> int:
+        for i in range(len(self._savepoints) - 1, -1, -1):
+            if self._savepoints[i][0] == name:
+                return i
+        self.failed = self.in_block
+        raise PgError(f'savepoint "{name}" does not exist', sqlstate="3B001")
+
+    def _rollback_to(self, name: str) -> Result:
+        if not self.in_block:
+            raise PgError(
+                "ROLLBACK TO SAVEPOINT can only be used in transaction blocks", sqlstate="25P01"
+            )
+        i = self._find_savepoint(name)
+        if self._writes == 0:
+            # nothing written in the whole block: a fresh DuckDB transaction is the same state
+            # (and the only way out of one DuckDB aborted after an error)
+            try:
+                self.cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            self.cur.execute("BEGIN")
+        elif self._writes != self._savepoints[i][1] or not self._duck_usable():
+            self.failed = True
+            raise FeatureNotSupported(
+                "ROLLBACK TO SAVEPOINT is supported only when nothing was written since the "
+                "savepoint"
+            )
+        self._savepoints = self._savepoints[: i + 1]
+        self.failed = False
+        return Result(tag="ROLLBACK")
+
+    def _duck_usable(self) -> bool:
+        try:
+            self.cur.execute("SELECT 1")
+            return True
+        except duckdb.Error:
+            return False
 
     def start_copy_in(self, tree: CopyStatement) -> CopyIn:
         """Begin COPY FROM STDIN.  The statement stays open until its `CopyIn` finishes or
@@ -300,7 +420,7 @@ class Session:
             raise FeatureNotSupported("COPY FROM STDIN needs a client speaking the COPY protocol")
         own = not self.in_block
         if own:
-            self.cur.execute("BEGIN")
+            self._begin_writer()
             self.settings.begin()
         try:
             return CopyIn(self, tree, lambda err: self._end_copy(own, err))
@@ -344,7 +464,7 @@ class Session:
             except duckdb.Error as e:
                 raise translate(e) from e
         # autocommit: one DuckDB transaction per statement
-        self.cur.execute("BEGIN")
+        self._begin_writer()
         self.settings.begin()
         try:
             res = body()
@@ -363,10 +483,20 @@ class Session:
                 PgError("there is already a transaction in progress", sqlstate="25001")
             )
             return res
-        self.cur.execute("BEGIN")
+        self._begin_writer()
         self.settings.begin()
         self.in_block = True
         return res
+
+    def _begin_writer(self) -> None:
+        """BEGIN a DuckDB transaction that may write (the optimizer's gate counts it)."""
+        self.db.writer_enter()
+        try:
+            self.cur.execute("BEGIN")
+        except BaseException:
+            self.db.writer_exit()
+            raise
+        self._writer = True
 
     def _commit(self) -> Result:
         if not self.in_block:
@@ -404,13 +534,6 @@ class Session:
             self.db.bump_catalog_version()
         self._end(committed=True)
 
-    def _cursor_query(self, sql: str) -> Result:
-        """The query of DECLARE ... CURSOR FOR <query>, run."""
-        trees = parse(sql)
-        if len(trees) != 1 or not isinstance(trees[0], exp.Select | exp.SetOperation):
-            raise PgError("DECLARE CURSOR must be a SELECT query", sqlstate="42601")
-        return self._query(trees[0], sql)
-
     def _abort(self) -> None:
         try:
             self.cur.execute("ROLLBACK")
@@ -419,15 +542,23 @@ class Session:
         self._end(committed=False)
 
     def _end(self, committed: bool) -> None:
+        if self._writer:
+            self._writer = False
+            self.db.writer_exit()
         if self._txn_ddl:
             self._catalog = None
         self._txn_ddl = False
         self._touched.clear()
         self._written.clear()
+        self._writes = 0
+        self._savepoints.clear()
+        for name, cur in list(self._cursors.items()):
+            if not cur.hold or (not committed and cur.txn == self._txn_id):
+                del self._cursors[name]
+        self._txn_id += 1
         self.in_block = False
         self.failed = False
         self.settings.end_transaction(committed)
-        self._cursors.end_transaction()
 
     # ---------------------------------------------------------------- dispatch
     def _ctx(self, sql: str) -> BindContext:
@@ -441,6 +572,7 @@ class Session:
             touched_stores=self._touched,
             settings=self.settings.values,
             in_block=self.in_block,
+            sql_cursors=self._cursors,
         )
 
     def _run_subquery(self, tree: exp.Expression) -> tuple[list, list[tuple]]:
@@ -484,22 +616,53 @@ class Session:
     # ------------------------------------------------------------------ queries
     def _query(self, tree: exp.Expression, sql: str) -> Result:
         ctx = self._ctx(sql)
+        sources = column_sources(tree, ctx.catalog)  # before the binder rewrites the tree
         plan = binder.bind_query(ctx, tree)
         self._remember_plan(plan, ctx)
         res = execute_plan(self.db, self.cur, plan)
-        return self._rows_result(res, f"SELECT {len(res.rows)}")
+        out = self._rows_result(res, f"SELECT {len(res.rows)}")
+        if _set_sources(out, sources) and not self._txn_ddl:
+            if len(self._sources) > 256:
+                self._sources.clear()
+            self._sources[(sql, self.db.catalog_version)] = sources
+        return out
 
     def _rows_result(self, res: PlanResult, tag: str) -> Result:
         cols = self._columns(res.description)
-        return Result(tag=tag, columns=cols, rows=res.rows)
+        rows = _vector_values(res.description, res.rows)
+        sparse = [i for i, c in enumerate(cols) if c.type_oid == SPARSEVEC_OID]
+        if sparse and rows:  # sparsevec columns are stored dense
+            out = [list(r) for r in rows]
+            for r in out:
+                for i in sparse:
+                    if r[i] is not None:
+                        r[i] = dense_to_sparse(r[i])
+            rows = [tuple(r) for r in out]
+        return Result(tag=tag, columns=cols, rows=rows)
 
     def _columns(self, description: list[tuple]) -> list[Column]:
         vec = vector_columns(self.db, description)
         cols = []
+        kinds: dict[int, str] = {}
+        if vec:
+            kinds = {
+                c.store_id: c.pg_type  # type: ignore[misc]
+                for t in self.catalog.values()
+                for c in t.vector_columns()
+            }
         for i, d in enumerate(description):
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
-                cols.append(Column(d[0], VECTOR_OID, dim))
+                oid = _VECTOR_TYPE_OIDS.get(kinds.get(vec[i], "vector"), VECTOR_OID)
+                cols.append(Column(d[0], oid, dim))
+            elif str(d[1]) == vecfuncs.VALUE_TYPE:
+                cols.append(Column(d[0], VECTOR_OID))
+            elif str(d[1]) in (vecfuncs.TEXT_TYPE, vecfuncs.SPARSE_TEXT_TYPE):
+                cols.append(Column(d[0], TEXT_OID))
+            elif str(d[1]) == vecfuncs.HALF_TYPE:
+                cols.append(Column(d[0], HALFVEC_OID))
+            elif str(d[1]) == vecfuncs.SPARSE_TYPE:
+                cols.append(Column(d[0], SPARSEVEC_OID))
             else:
                 cols.append(Column(d[0], duckdb_type_to_oid(d[1])))
         return cols
@@ -548,6 +711,11 @@ class Session:
         else:
             cols = list(tdef.columns)
         source = tree.expression
+        if isinstance(source, exp.Values):
+            for i in [i for i, c in enumerate(cols) if c.pg_type == "bit"]:
+                for r in source.expressions:
+                    if i < len(r.expressions):
+                        vecfuncs.bit_param_literal(r.expressions[i], cols[i].type_args)
         vec_idx = [i for i, c in enumerate(cols) if c.is_vector]
         if isinstance(source, exp.Values) and vec_idx:
             rows = source.expressions
@@ -589,7 +757,7 @@ class Session:
             return Result(tag="INSERT 0 0")
         if len(res.rows[0]) != len(cols):
             raise PgError("INSERT has more expressions than target columns", sqlstate="42601")
-        data = [list(r) for r in res.rows]
+        data = [list(r) for r in _vector_values(res.description, res.rows)]
         for i, c in enumerate(cols):
             if not c.is_vector:
                 continue
@@ -599,6 +767,7 @@ class Session:
             arrs = np.stack([np.asarray(data[j][i], dtype=np.float32) for j in present])
             if c.dim is not None and arrs.shape[1] != c.dim:
                 raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
             key = binder.slot_field(c.store_id)  # type: ignore[arg-type]
@@ -613,18 +782,86 @@ class Session:
     def _update(self, tree: exp.Update, sql: str) -> Result:
         ctx = self._ctx(sql)
         tdef = self._dml_table(ctx, tree.this)
+        computed: list[tuple[exp.EQ, ColumnDef]] = []
         for eq in tree.expressions:
             col = eq.this
             if not isinstance(col, exp.Column):
                 continue
             c = binder.check_column(ctx, tdef, col.name)
+            if c.pg_type == "bit":
+                vecfuncs.bit_param_literal(eq.expression, c.type_args)
             if c.is_vector:
+                value = eq.expression
+                if (
+                    value.find(exp.Column)
+                    and not binder.is_const_vector_node(value)
+                    and not binder._is_default(value)
+                ):
+                    computed.append((eq, c))
+                    continue
                 (node,) = binder.vector_values(ctx, c, [eq.expression])
                 eq.set("expression", node)
         specs: list = []
         binder.resolve_tables(ctx, tree)
+        rels = [self._computed_vectors(ctx, tree, eq, c, i) for i, (eq, c) in enumerate(computed)]
         binder.rewrite_distances(ctx, tree, specs)
-        return self._run_dml(tree, specs, "UPDATE", tdef)
+        try:
+            return self._run_dml(tree, specs, "UPDATE", tdef)
+        finally:
+            for rel in rels:
+                self.cur.unregister(rel)
+
+    def _computed_vectors(
+        self, ctx: BindContext, tree: exp.Update, eq: exp.EQ, c: ColumnDef, n: int
+    ) -> str:
+        """`UPDATE t SET e = <expression of the row>`: compute the new vectors with a SELECT,
+        append them to the store, and point the assignment at a (rowid, slot) relation."""
+        if tree.args.get("from_") is not None:
+            raise FeatureNotSupported("UPDATE ... FROM with a computed vector value")
+        target = tree.this
+        ref = target.alias_or_name
+        sel = exp.select(exp.column("rowid", table=ref), eq.expression.copy()).from_(target.copy())
+        where = tree.args.get("where")
+        if where is not None:
+            sel.set("where", where.copy())
+        res = execute_plan(self.db, self.cur, binder.bind_query(ctx, sel, top=False))
+        rows = _vector_values(res.description, res.rows)
+        present = [r for r in rows if r[1] is not None]
+        rids = np.array([r[0] for r in present], dtype=np.int64)
+        slots = np.empty(0, dtype=np.int64)
+        if present:
+            arrs = np.stack([np.asarray(r[1], dtype=np.float32) for r in present])
+            if c.dim is not None and arrs.shape[1] != c.dim:
+                raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
+            arrs = binder.column_values(c, arrs)
+            slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
+            self._touched.add(c.store_id)  # type: ignore[arg-type]
+        rel = f"__vupd{n}"
+        self.cur.register(rel, {"rid": rids, "slot": np.asarray(slots, dtype=np.int64)})
+        field_name = binder.slot_field(c.store_id)  # type: ignore[arg-type]
+        eq.set(
+            "expression",
+            exp.Subquery(
+                this=exp.select(
+                    exp.Struct(
+                        expressions=[
+                            exp.PropertyEQ(
+                                this=exp.to_identifier(field_name),
+                                expression=exp.column("slot", table=rel),
+                            )
+                        ]
+                    )
+                )
+                .from_(rel)
+                .where(
+                    exp.EQ(
+                        this=exp.column("rid", table=rel),
+                        expression=exp.column("rowid", table=ref),
+                    )
+                )
+            ),
+        )
+        return rel
 
     def _delete(self, tree: exp.Delete, sql: str) -> Result:
         ctx = self._ctx(sql)
@@ -730,13 +967,13 @@ class Session:
         if not supported_type(tname):
             raise UndefinedObject(f'type "{tname}" does not exist')
         col = ColumnDef(name=item.name, pg_type=tname, type_args=targs)
-        if tname == "vector":
+        if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
-                raise FeatureNotSupported("vector columns need a dimension, e.g. vector(384)")
+                raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
             if targs[0] > 16000:
-                raise PgError("vector cannot have more than 16000 dimensions", sqlstate="54000")
+                raise PgError(f"{tname} cannot have more than 16000 dimensions", sqlstate="54000")
             if targs[0] < 1:
-                raise PgError("dimensions for type vector must be at least 1", sqlstate="22023")
+                raise PgError(f"dimensions for type {tname} must be at least 1", sqlstate="22023")
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4
@@ -814,9 +1051,63 @@ class Session:
                 table.options[key] = table_option(key, _setting_value(eq.expression) or "")
         self.db.save_table(self.cur, table)
         for col in table.vector_columns():
-            self.db.store(col.store_id, col.dim, table.options.get("storage", "memmap"))  # type: ignore[arg-type]
+            self.db.store_for(table, col)  # reopens in the new storage / segment size
         self._txn_ddl = True
         return Result(tag="ALTER TABLE")
+
+    def _vacuum(self, rest: str) -> Result:
+        """VACUUM [FULL] [VERBOSE] [ANALYZE] [table]: run the segment optimizer now (quantize
+        and index sealed segments, merge small ones, drop dead vectors)."""
+        if self.in_block:
+            raise PgError("VACUUM cannot run inside a transaction block", sqlstate="25001")
+        words = rest.replace("(", " ").replace(")", " ").replace(",", " ").split()
+        opts = {"FULL", "VERBOSE", "ANALYZE", "ANALYSE", "FREEZE"}
+        verbose = any(w.upper() == "VERBOSE" for w in words)
+        names = [w.strip('"') for w in words if w.upper() not in opts]
+        only = None
+        if names:
+            only = names[-1].split(".")[-1]
+            if only not in self.catalog:
+                raise PgError(f'relation "{names[-1]}" does not exist', sqlstate="42P01")
+        report = self.db.optimizer.run_pass(compact=True, only=only)
+        res = Result(tag="VACUUM")
+        if verbose:
+            for line in report.lines or ["nothing to do"]:
+                note = PgError(line, sqlstate="00000")
+                note.severity = "INFO"
+                res.notices.append(note)
+        return res
+
+    # ------------------------------------------------------------------ cursors
+    def cursor_columns(self, name: str) -> list[Column] | None:
+        """The result columns of the DECLAREd cursor `name` (Describe of that portal)."""
+        cur = self._cursors.get(name)
+        return None if cur is None else cur.columns
+
+    def _declare(self, rest: str) -> Result:
+        """DECLARE name [NO SCROLL] CURSOR [WITH[OUT] HOLD] FOR query: runs the query now."""
+        name, hold, query = cursors.parse_declare(rest)
+        if not self.in_block and not hold:
+            raise PgError("DECLARE CURSOR can only be used in transaction blocks", sqlstate="25P01")
+        if name in self._cursors:
+            raise PgError(f'cursor "{name}" already exists', sqlstate="42P03")
+        trees = parse(query)
+        if len(trees) != 1 or not isinstance(
+            trees[0], exp.Select | exp.SetOperation | exp.Values | exp.Subquery
+        ):
+            raise SyntaxError_("DECLARE CURSOR needs a SELECT or VALUES query")
+        tree = trees[0]
+        if parameter_numbers(tree):
+            tree = substitute_params(tree, self._command_params or ())
+        res = self._query(tree, query)
+        self._cursors[name] = cursors.SqlCursor(
+            columns=res.columns or [],
+            rows=list(res.rows),
+            hold=hold,
+            txn=self._txn_id,
+            statement=f"DECLARE {rest}",
+        )
+        return Result(tag="DECLARE CURSOR")
 
     # ------------------------------------------------------------------ utility
     def _set(self, tree: exp.Set) -> Result:
@@ -883,13 +1174,76 @@ class Session:
             target = "ALL" if names[0].upper() == "ALL" else names[0].strip('"')
             tag = "DEALLOCATE ALL" if target == "ALL" else "DEALLOCATE"
             return Result(tag=tag, deallocate=target)
-        if head in ("ANALYZE", "VACUUM", "CHECKPOINT"):
+        if head in ("ANALYZE", "CHECKPOINT"):
             return Result(tag=head)
         if head == "UNLISTEN":
             return Result(tag="UNLISTEN")  # LISTEN is not supported: nothing to stop listening to
-        if head in ("DECLARE", "FETCH", "MOVE", "CLOSE"):
-            return self._cursors.command(head, rest, self.in_block, self._cursor_query)
+        if head == "DECLARE":
+            return self._declare(rest)
+        if head in ("FETCH", "MOVE"):
+            count, name = cursors.parse_fetch(head, rest)
+            cur = self._cursors.get(name)
+            if cur is None:
+                raise cursors.missing(name)
+            rows = cur.take(count)
+            if head == "MOVE":
+                return Result(tag=f"MOVE {len(rows)}")
+            return Result(tag=f"FETCH {len(rows)}", columns=cur.columns, rows=rows)
+        if head == "CLOSE":
+            if words == ["ALL"]:
+                self._cursors.clear()
+                return Result(tag="CLOSE CURSOR ALL")
+            if len(words) != 1:
+                raise SyntaxError_('syntax error at or near "CLOSE"')
+            name = cursors.ident(rest)
+            if self._cursors.pop(name, None) is None:
+                raise cursors.missing(name)
+            return Result(tag="CLOSE CURSOR")
         raise FeatureNotSupported(f"statement not supported: {head} {rest[:40]}".strip())
+
+
+_VECTOR_TYPE_OIDS = {"vector": VECTOR_OID, "halfvec": HALFVEC_OID, "sparsevec": SPARSEVEC_OID}
+
+
+def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
+    """Vector values computed by DuckDB (`vecfuncs`) as float32 arrays, or as pgvector's text
+    for a `::text` result column."""
+    fields = {
+        vecfuncs.VALUE_TYPE: vecfuncs.VALUE_FIELD,
+        vecfuncs.TEXT_TYPE: vecfuncs.TEXT_FIELD,
+        vecfuncs.HALF_TYPE: vecfuncs.HALF_FIELD,
+        vecfuncs.SPARSE_TYPE: vecfuncs.SPARSE_FIELD,
+        vecfuncs.SPARSE_TEXT_TYPE: vecfuncs.SPARSE_TEXT_FIELD,
+    }
+    kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
+    if not kinds or not rows:
+        return rows
+    out = [list(r) for r in rows]
+    for i, tag in kinds.items():
+        for r in out:
+            v = r[i]
+            if v is not None and v[tag] is not None:
+                arr = np.asarray(v[tag], dtype=np.float32)
+                if tag == vecfuncs.HALF_FIELD:
+                    r[i] = round_halfvec(arr)
+                elif tag == vecfuncs.TEXT_FIELD:
+                    r[i] = format_vector_text(arr)
+                elif tag == vecfuncs.SPARSE_TEXT_FIELD:
+                    r[i] = format_sparsevec_text(dense_to_sparse(arr))
+                else:
+                    r[i] = arr
+            else:
+                r[i] = None
+    return [tuple(r) for r in out]
+
+
+def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:
+    """Fill the result columns' table OID / attnum; False when they do not line up."""
+    if sources is None or res.columns is None or len(sources) != len(res.columns):
+        return False
+    for col, (oid, attnum) in zip(res.columns, sources, strict=True):
+        col.table_oid, col.attnum = oid, attnum
+    return True
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:

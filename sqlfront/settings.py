@@ -39,6 +39,8 @@ DEFAULTS: dict[str, str] = {
     "default_transaction_read_only": "off",
     "transaction_read_only": "off",
     "max_identifier_length": "63",
+    "max_index_keys": "32",
+    "block_size": "8192",
     "bytea_output": "hex",
     "client_min_messages": "notice",
     "synchronous_commit": "on",
@@ -104,12 +106,12 @@ def table_option(name: str, value: str) -> str:
                 hint="Valid values are none, int8 and binary.",
             )
         return v
-    if name == "rescore":
+    if name in ("rescore", "autovacuum_enabled"):
         if v in ("on", "true", "yes", "1"):
             return "on"
         if v in ("off", "false", "no", "0"):
             return "off"
-        raise InvalidParameterValue('parameter "rescore" requires a Boolean value')
+        raise InvalidParameterValue(f'parameter "{name}" requires a Boolean value')
     if name == "oversampling":
         try:
             f = float(v)
@@ -128,6 +130,17 @@ def table_option(name: str, value: str) -> str:
                 hint="Valid values are memmap and memory.",
             )
         return v
+    if name == "segment_rows":
+        try:
+            n = int(v)
+        except ValueError:
+            n = 0
+        if not 16 <= n <= 1 << 30:
+            raise InvalidParameterValue(
+                f'invalid value for parameter "segment_rows": "{value}"',
+                detail="Valid values are between 16 and 1073741824.",
+            )
+        return str(n)
     raise InvalidParameterValue(f'unrecognized parameter "{name}"')
 
 

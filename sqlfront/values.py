@@ -18,6 +18,7 @@ import numpy as np
 from sqlglot import exp
 
 from engine.errors import PgError, pg_error
+from sqlfront.vectors import SparseVectorValue, format_sparsevec_text, sparse_to_dense
 
 
 def to_literal(value: object) -> exp.Expression:
@@ -36,6 +37,10 @@ def to_literal(value: object) -> exp.Expression:
         return exp.Literal.number(str(value))
     if isinstance(value, str):
         return exp.Literal.string(value)
+    if isinstance(value, SparseVectorValue):
+        lit = exp.Literal.string(format_sparsevec_text(value))
+        lit.meta["vector"] = sparse_to_dense(value)
+        return lit
     if isinstance(value, np.ndarray):
         lit = exp.Literal.string("[" + ",".join(repr(float(x)) for x in value.tolist()) + "]")
         lit.meta["vector"] = np.asarray(value, dtype=np.float32)

@@ -58,15 +58,20 @@ __all__ = [
     "SparseVectorValue",
     "decode_halfvec_binary",
     "decode_sparsevec_binary",
+    "dense_to_sparse",
     "decode_vector_binary",
     "encode_vector_binary",
     "format_float4",
     "format_float8",
+    "format_sparsevec_text",
     "format_vector_text",
     "format_vectors_bulk",
     "parse_float4_token",
+    "parse_sparsevec_text",
     "parse_vector_text",
     "parse_vectors_bulk",
+    "round_halfvec",
+    "sparse_to_dense",
 ]
 
 VECTOR_MAX_DIM = 16000
@@ -622,6 +627,23 @@ def decode_vector_binary(data: bytes, expected_dim: int | None = None) -> np.nda
     return _recv_elements(buf, 4, dim, ">f4", "vector")
 
 
+def round_halfvec(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded to float16 as pgvector's halfvec stores them (still float32).
+
+    Raises 22003 like `halfvec_in` for a finite value beyond float16's range (65504).
+    """
+    a = np.asarray(a, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        h = a.astype(np.float16)
+    bad = np.isinf(h) & np.isfinite(a)
+    if bad.any():
+        x = float(a[bad][0])
+        raise DataException(
+            f'"{format_float4(x)}" is out of range for type halfvec', sqlstate="22003"
+        )
+    return h.astype(np.float32)
+
+
 def decode_halfvec_binary(data: bytes, expected_dim: int | None = None) -> np.ndarray:
     """pgvector's `halfvec_recv` (int16 dim, int16 unused, dim x float2) -> float32 array."""
     buf = bytes(data)
@@ -648,6 +670,128 @@ class SparseVectorValue(NamedTuple):
 
 SPARSEVEC_MAX_DIM = 1_000_000_000
 SPARSEVEC_MAX_NNZ = 16000
+
+
+_SPARSE_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_sparsevec_text(text: str, expected_dim: int | None = None) -> SparseVectorValue:
+    """pgvector's `sparsevec_in`: ``{1:1.5,3:2}/5`` (1-based indices; zeros are dropped; the
+    elements are sorted by index, out-of-range and duplicate indices are errors)."""
+
+    def bad(detail: str | None = None) -> InvalidTextRepresentation:
+        return InvalidTextRepresentation(
+            f'invalid input syntax for type sparsevec: "{text}"', detail=detail
+        )
+
+    pos, n = 0, len(text)
+
+    def ws() -> None:
+        nonlocal pos
+        while pos < n and text[pos] in _WS:
+            pos += 1
+
+    ws()
+    if pos >= n or text[pos] != "{":
+        raise bad('Vector contents must start with "{".')
+    pos += 1
+    ws()
+    elems: list[tuple[int, float]] = []
+    if pos < n and text[pos] == "}":
+        pos += 1
+    else:
+        while True:
+            ws()
+            m = _SPARSE_INT.match(text, pos)
+            if m is None:
+                raise bad()
+            index = int(m.group())
+            pos = m.end()
+            ws()
+            if pos >= n or text[pos] != ":":
+                raise bad()
+            pos += 1
+            ws()
+            m = NUM_RE.match(text, pos)
+            if m is None:
+                raise bad()
+            value, overflow = parse_float4_token(m.group())
+            if overflow:
+                raise DataException(
+                    f'"{m.group()}" is out of range for type sparsevec', sqlstate="22003"
+                )
+            if math.isnan(value):
+                raise DataException("NaN not allowed in sparsevec")
+            if math.isinf(value):
+                raise DataException("infinite value not allowed in sparsevec")
+            pos = m.end()
+            if value != 0:
+                elems.append((index, value))
+            ws()
+            if pos < n and text[pos] == ",":
+                pos += 1
+            elif pos < n and text[pos] == "}":
+                pos += 1
+                break
+            else:
+                raise bad()
+    ws()
+    if pos >= n or text[pos] != "/":
+        raise bad("Unexpected end of input.")
+    pos += 1
+    ws()
+    m = _SPARSE_INT.match(text, pos)
+    if m is None:
+        raise bad()
+    dim = int(m.group())
+    pos = m.end()
+    ws()
+    if pos != n:
+        raise bad("Junk after closing.")
+    if dim < 1:
+        raise DataException("sparsevec must have at least 1 dimension")
+    if dim > SPARSEVEC_MAX_DIM:
+        raise ProgramLimitExceeded(
+            f"sparsevec cannot have more than {SPARSEVEC_MAX_DIM} dimensions"
+        )
+    _check_expected_dim(expected_dim, dim)
+    elems.sort(key=lambda e: e[0])
+    for k, (i, _v) in enumerate(elems):
+        if i < 1 or i > dim:
+            raise DataException("sparsevec index out of bounds")
+        if k > 0 and i == elems[k - 1][0]:
+            raise DataException("sparsevec indices must not contain duplicates")
+    return SparseVectorValue(
+        dim,
+        np.array([i - 1 for i, _ in elems], dtype=np.int32),
+        np.array([v for _, v in elems], dtype=np.float32),
+    )
+
+
+def sparse_to_dense(v: SparseVectorValue) -> np.ndarray:
+    """The dense float32 vector of a sparsevec (vecgres stores sparsevec columns dense)."""
+    if v.dim > VECTOR_MAX_DIM:
+        raise ProgramLimitExceeded(
+            f"sparsevec with more than {VECTOR_MAX_DIM} dimensions is not supported "
+            "(vecgres stores sparse vectors dense)"
+        )
+    out = np.zeros(v.dim, dtype=np.float32)
+    out[v.indices] = v.values
+    return out
+
+
+def dense_to_sparse(a: np.ndarray) -> SparseVectorValue:
+    a = np.asarray(a, dtype=np.float32).reshape(-1)
+    idx = np.flatnonzero(a).astype(np.int32)
+    return SparseVectorValue(len(a), idx, a[idx])
+
+
+def format_sparsevec_text(v: SparseVectorValue) -> str:
+    """pgvector's `sparsevec_out`: ``{1:1.5,3:2}/5``."""
+    items = ",".join(
+        f"{i + 1}:{format_float4(x)}" for i, x in zip(v.indices.tolist(), v.values.tolist())
+    )
+    return "{" + items + "}/" + str(v.dim)
 
 
 def decode_sparsevec_binary(data: bytes, expected_dim: int | None = None) -> SparseVectorValue:

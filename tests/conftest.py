@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +43,10 @@ class ServerProc:
         return self.proc.returncode
 
 
-def start_server(data_dir: Path, timeout: float = 60.0) -> ServerProc:
-    """Start `python -m wire serve --port 0` and wait for its ready line."""
+def start_server(
+    data_dir: Path, timeout: float = 60.0, extra_args: Sequence[str] = ()
+) -> ServerProc:
+    """Start `python -m wire serve --port 0 [extra_args...]` and wait for its ready line."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [
@@ -58,6 +60,7 @@ def start_server(data_dir: Path, timeout: float = 60.0) -> ServerProc:
             "0",
             "--data-dir",
             str(data_dir),
+            *extra_args,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

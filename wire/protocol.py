@@ -1,7 +1,9 @@
 """Per-connection protocol state machine: frontend messages in, backend messages out.
 
-Owns: the phases of a connection (startup → ready → closed), the startup reply
-(AuthenticationOk, ParameterStatus set, BackendKeyData, ReadyForQuery), the simple Query
+Owns: the phases of a connection (startup → authentication → ready → closed), the password
+exchange (cleartext, md5 or SCRAM-SHA-256 per ``wire.auth.AuthConfig``; its math lives in
+``wire.auth``), the startup reply (AuthenticationOk, ParameterStatus set, BackendKeyData,
+ReadyForQuery), the simple Query
 flow (RowDescription, DataRows, CommandComplete per statement, one ReadyForQuery), the
 extended protocol (named/unnamed statements and portals, Describe, Execute with row limits
 and PortalSuspended, "discard until Sync" after an error), and result encoding by type OID
@@ -40,11 +42,23 @@ from engine.errors import (
     InvalidSqlStatementName,
     PgError,
     ProtocolViolation,
+    pg_error,
 )
 from sqlfront.copy import CopyIn, CopyStatement
 from sqlfront.pgtypes import binary_encoder, decode_param, text_encoder
 from sqlfront.session import Prepared, Result, Session
 from wire import messages as m
+from wire.auth import (
+    SCRAM_SHA_256,
+    SCRAM_SHA_256_PLUS,
+    AuthConfig,
+    AuthFailed,
+    Method,
+    ScramServer,
+    auth_failed_error,
+    check_cleartext,
+    check_md5_response,
+)
 
 Out = list[bytes]
 _I32 = struct.Struct("!i")
@@ -70,6 +84,19 @@ class CopyInState:
 
 
 @dataclass
+class AuthState:
+    """A password exchange in progress: the StartupMessage waiting for it, and the method's
+    state (md5 salt, or the SCRAM exchange and how far it got)."""
+
+    startup: m.StartupMessage
+    user: str
+    salt: bytes | None = None
+    scram: ScramServer | None = None
+    mechanisms: list[str] = field(default_factory=lambda: [SCRAM_SHA_256])
+    sasl_stage: int = 0  # 0: SASLInitialResponse next, 1: client-first next, 2: client-final
+
+
+@dataclass
 class ConnState:
     statements: dict[str, Prepared] = field(default_factory=dict)
     portals: dict[str, Portal] = field(default_factory=dict)
@@ -80,20 +107,36 @@ class ConnState:
 class Connection:
     """One client connection's protocol logic."""
 
-    def __init__(self, cluster: Cluster, registry: dict[int, tuple[bytes, Connection]]) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        registry: dict[int, tuple[bytes, Connection]],
+        auth: AuthConfig | None = None,
+    ) -> None:
         self.cluster = cluster
         self.registry = registry
+        self.auth = auth if auth is not None else AuthConfig()
         self.session: Session | None = None
         self.closed = False
         self.state = ConnState()
         self.secret = secrets.token_bytes(4)
+        self._auth_state: AuthState | None = None
+        # RFC 5929 tls-server-end-point data, set by the transport once TLS is up (and the
+        # certificate's hash is defined): SCRAM-SHA-256-PLUS is offered then
+        self.tls_end_point: bytes | None = None
 
     # ------------------------------------------------------------------ startup
+    @property
+    def authenticating(self) -> bool:
+        """True between the StartupMessage and the end of the password exchange."""
+        return self._auth_state is not None
+
     def startup(self, msg: m.StartupMessage) -> Out:
+        """Answer the StartupMessage: the whole startup reply under trust, else the first
+        authentication request (``authenticate`` takes the client's answers)."""
         out: Out = []
         params = msg.params
         user = params.get("user", "postgres")
-        dbname = params.get("database") or user
         if msg.protocol >> 16 != 3:
             raise ProtocolViolation(
                 f"unsupported frontend protocol {msg.protocol >> 16}.{msg.protocol & 0xFFFF}"
@@ -101,6 +144,84 @@ class Connection:
         unrecognized = [k for k in params if k.startswith("_pq_.")]
         if (msg.protocol & 0xFFFF) > 0 or unrecognized:
             out.append(m.NegotiateProtocolVersion(m.PROTOCOL_3_0, unrecognized).encode())
+        method = self.auth.method
+        if method is Method.TRUST:
+            return out + self._accept(msg)
+        st = AuthState(msg, user)
+        if self.auth.uses_scram(user):
+            secret = self.auth.scram_secret(user)
+            doomed = secret is None
+            if secret is None:
+                secret = self.auth.mock_scram_secret(user)
+            st.scram = ScramServer(secret, doomed=doomed, channel_binding=self.tls_end_point)
+            if self.tls_end_point is not None:
+                st.mechanisms = [SCRAM_SHA_256_PLUS, SCRAM_SHA_256]  # Postgres's order
+            out.append(m.AuthenticationSASL(st.mechanisms).encode())
+        elif method is Method.MD5:
+            st.salt = secrets.token_bytes(4)
+            out.append(m.AuthenticationMD5Password(st.salt).encode())
+        else:
+            out.append(m.AuthenticationCleartextPassword().encode())
+        self._auth_state = st
+        return out
+
+    def authenticate(self, msg: object) -> Out:
+        """One client message of the password exchange.  Raises a FATAL ``PgError`` (28P01
+        for a wrong password or unknown user) after which the connection must close."""
+        st = self._auth_state
+        assert st is not None
+        try:
+            if not isinstance(msg, m.PasswordMessage):
+                code = _MESSAGE_TYPES.get(type(msg), ord("?"))
+                what = "password" if st.scram is None else "SASL"
+                raise ProtocolViolation(f"expected {what} response, got message type {code}")
+            if st.scram is None:
+                password = m.parse_password(msg.data)
+                if not password:
+                    raise pg_error("28P01", "empty password returned by client")
+                if st.salt is not None:
+                    check_md5_response(self.auth.users.get(st.user), st.user, st.salt, password)
+                else:
+                    check_cleartext(self.auth.users.get(st.user), st.user, password)
+                self._auth_state = None
+                return self._accept(st.startup)
+            if st.sasl_stage == 0:
+                mechanism, data = m.parse_sasl_initial(msg.data)
+                if mechanism not in st.mechanisms:
+                    raise ProtocolViolation(
+                        "client selected an invalid SASL authentication mechanism"
+                    )
+                st.scram.plus = mechanism == SCRAM_SHA_256_PLUS
+                st.sasl_stage = 1
+                if data is None:  # no initial response: ask for it with an empty challenge
+                    return [m.AuthenticationSASLContinue(b"").encode()]
+                msg = m.PasswordMessage(data)
+            if st.sasl_stage == 1:
+                st.sasl_stage = 2
+                return [m.AuthenticationSASLContinue(st.scram.client_first(msg.data)).encode()]
+            final = st.scram.client_final(msg.data)
+            self._auth_state = None
+            return [m.AuthenticationSASLFinal(final).encode(), *self._accept(st.startup)]
+        except (AuthFailed, UnicodeDecodeError):  # a non-UTF-8 password matches no secret
+            self._auth_state = None
+            raise auth_failed_error(st.user) from None
+        except PgError as e:
+            self._auth_state = None
+            e.severity = "FATAL"
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug: FATAL XX000 rather than a dead task
+            self._auth_state = None
+            err = PgError(f"internal error: {e!r}")
+            err.severity = "FATAL"
+            raise err from e
+
+    def _accept(self, msg: m.StartupMessage) -> Out:
+        """The client is authenticated: open the session, AuthenticationOk, the parameters,
+        BackendKeyData and ReadyForQuery (unknown database → 3D000)."""
+        out: Out = []
+        params = msg.params
+        user = params.get("user", "postgres")
+        dbname = params.get("database") or user
         db = self.cluster.database(dbname)  # raises 3D000
         self.session = Session(db, user, self.cluster)
         self.session.copy_enabled = True
@@ -321,6 +442,8 @@ class Connection:
     def _notice(n: PgError) -> bytes:
         fields = m.error_fields(n)
         sev = "WARNING" if n.sqlstate in ("25001", "25P01") else "NOTICE"
+        if n.severity in ("INFO", "LOG", "DEBUG"):
+            sev = n.severity
         fields["S"] = sev
         fields["V"] = sev
         return m.NoticeResponse(fields).encode()
@@ -414,7 +537,11 @@ class Connection:
             return out
         portal = self.state.portals.get(msg.name)
         if portal is None:
-            raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+            # a cursor DECLAREd in SQL is a portal too (psycopg's server cursors describe it)
+            columns = self.session.cursor_columns(msg.name)
+            if columns is None:
+                raise InvalidCursorName(f'portal "{msg.name}" does not exist')
+            return [self._row_description(Result(tag="", columns=columns), None)]
         if isinstance(portal.prepared.tree, CopyStatement):
             return [m.NoData().encode()]  # COPY runs at Execute, never at Describe
         r = self._run_portal(portal)

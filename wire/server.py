@@ -1,9 +1,11 @@
 """The asyncio transport: the only code that touches sockets.
 
 Owns: listening, reading bytes into each connection's `FrontendDecoder`, answering
-SSLRequest/GSSENCRequest with 'N', routing CancelRequest to the target connection, running
-`Connection.handle` in a thread pool (so one slow query never stalls the event loop or other
-clients), writing replies, and closing only the offending connection on a protocol error.
+SSLRequest with 'S' and upgrading the connection to TLS when a certificate is configured ('N'
+otherwise; GSSENCRequest always 'N'), routing CancelRequest to the target connection, feeding
+the password exchange to `Connection.authenticate`, running `Connection.handle` in a thread
+pool (so one slow query never stalls the event loop or other clients), writing replies, and
+closing only the offending connection on a protocol error or a failed authentication.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import re
 import signal
+import ssl
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.database import Cluster
-from engine.errors import PgError, ProtocolViolation
+from engine.errors import PgError, ProtocolViolation, pg_error
+from engine.vector_store import StorageConfig
 from wire import messages as m
+from wire.auth import AuthConfig, tls_server_end_point
 from wire.protocol import Connection
 
 log = logging.getLogger("vecgres")
@@ -27,10 +34,24 @@ _READ_SIZE = 1 << 20
 
 
 class Server:
-    def __init__(self, data_dir: Path | None, host: str = "127.0.0.1", port: int = 5433) -> None:
-        self.cluster = Cluster(data_dir)
+    def __init__(
+        self,
+        data_dir: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 5433,
+        auth: AuthConfig | None = None,
+        tls: TlsConfig | None = None,
+        authentication_timeout: float = 60.0,
+        storage: StorageConfig | None = None,
+    ) -> None:
+        self.cluster = Cluster(data_dir, storage)
         self.host = host
         self.port = port
+        self.auth = auth if auth is not None else AuthConfig()
+        self.tls = tls
+        # seconds from connect to the end of authentication, else the connection is dropped
+        # (Postgres's authentication_timeout, 1 min)
+        self.authentication_timeout = authentication_timeout
         self.registry: dict[int, tuple[bytes, Connection]] = {}
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(8, (os.cpu_count() or 2) * 4), thread_name_prefix="vecgres-q"
@@ -59,10 +80,21 @@ class Server:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         decoder = m.FrontendDecoder()
-        conn = Connection(self.cluster, self.registry)
+        negotiated: set[type] = set()  # SSLRequest / GSSENCRequest already answered
+        conn = Connection(self.cluster, self.registry, self.auth)
+        deadline = loop.time() + self.authentication_timeout
         try:
             while not conn.closed:
-                data = await reader.read(_READ_SIZE)
+                if conn.session is None:  # startup and authentication: bounded in time
+                    try:
+                        data = await asyncio.wait_for(
+                            reader.read(_READ_SIZE), max(0.0, deadline - loop.time())
+                        )
+                    except TimeoutError:
+                        log.info("connection dropped: authentication timeout")
+                        break
+                else:
+                    data = await reader.read(_READ_SIZE)
                 if not data:
                     break
                 decoder.feed(data)
@@ -79,8 +111,14 @@ class Server:
                             break
                         if msg is None:
                             break
-                        if not decoder.startup_done or isinstance(msg, m.StartupMessage):
-                            if await self._startup_phase(msg, conn, writer, loop) is False:
+                        if (
+                            not decoder.startup_done
+                            or isinstance(msg, m.StartupMessage)
+                            or conn.authenticating
+                        ):
+                            if not await self._startup_phase(
+                                msg, conn, decoder, negotiated, writer, loop
+                            ):
                                 return
                             continue
                         batch.append(msg)
@@ -90,14 +128,18 @@ class Server:
                             writer.write(b"".join(out))
                     if error is None:
                         break
-                    if getattr(error, "severity", "ERROR") == "FATAL" or not decoder.startup_done:
+                    if (
+                        getattr(error, "severity", "ERROR") == "FATAL"
+                        or not decoder.startup_done
+                        or conn.authenticating
+                    ):
                         error.severity = "FATAL"
                         writer.write(m.ErrorResponse(m.error_fields(error)).encode())
                         await writer.drain()
                         return
                     writer.write(b"".join(conn.handle_error(error)))
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             if conn.session is not None:
@@ -111,11 +153,58 @@ class Server:
         self,
         msg: object,
         conn: Connection,
+        decoder: m.FrontendDecoder,
+        negotiated: set[type],
         writer: asyncio.StreamWriter,
         loop: asyncio.AbstractEventLoop,
     ) -> bool:
-        if isinstance(msg, m.SSLRequest | m.GSSENCRequest):
+        """One message before the session exists; False when the connection must close.
+        ``negotiated`` holds the encryption requests already answered on this connection."""
+        if isinstance(msg, m.SSLRequest | m.GSSENCRequest) and type(msg) in negotiated:
+            # as Postgres: a repeated request (or any after TLS is up) is taken for a startup
+            # packet of an unknown protocol version
+            minor = 5679 if isinstance(msg, m.SSLRequest) else 5680
+            return await self._fatal(
+                writer,
+                pg_error(
+                    "0A000",
+                    f"unsupported frontend protocol 1234.{minor}: server supports 3.0 to 3.0",
+                ),
+            )
+        if isinstance(msg, m.SSLRequest):
+            negotiated.add(m.SSLRequest)
+            if self.tls is None:
+                writer.write(b"N")
+                return True
+            if decoder.buffered:  # plaintext pipelined behind the request (CVE-2021-23214)
+                return await self._fatal(
+                    writer, ProtocolViolation("received unencrypted data after SSL request")
+                )
+            negotiated.add(m.GSSENCRequest)
+            writer.write(b"S")
+            await writer.drain()
+            try:
+                await writer.start_tls(self.tls.context)
+            except OSError as e:  # handshake failure, reset or timeout
+                log.info("TLS handshake failed: %r", e)
+                return False
+            conn.tls_end_point = self.tls.end_point
+            return True
+        if isinstance(msg, m.GSSENCRequest):
+            negotiated.add(m.GSSENCRequest)
             writer.write(b"N")
+            return True
+        if conn.authenticating:
+            if isinstance(msg, m.Terminate):
+                return False
+            try:
+                out = await loop.run_in_executor(self.pool, conn.authenticate, msg)
+            except PgError as e:
+                if e.sqlstate == "28P01":
+                    peer = writer.get_extra_info("peername")
+                    log.info("authentication failed from %s: %s", peer, e.message)
+                return await self._fatal(writer, e)
+            writer.write(b"".join(out))
             return True
         if isinstance(msg, m.CancelRequest):
             entry = self.registry.get(msg.pid)
@@ -126,20 +215,58 @@ class Server:
             try:
                 out = await loop.run_in_executor(self.pool, conn.startup, msg)
             except PgError as e:
-                e.severity = "FATAL"
-                writer.write(m.ErrorResponse(m.error_fields(e)).encode())
-                await writer.drain()
-                return False
+                return await self._fatal(writer, e)
             writer.write(b"".join(out))
             return True
         return False
 
+    @staticmethod
+    async def _fatal(writer: asyncio.StreamWriter, e: PgError) -> bool:
+        """Send ``e`` as a FATAL ErrorResponse; the caller closes the connection."""
+        e.severity = "FATAL"
+        writer.write(m.ErrorResponse(m.error_fields(e)).encode())
+        await writer.drain()
+        return False
 
-def run(data_dir: Path | None, host: str, port: int) -> None:
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """The server's TLS context, and the tls-server-end-point channel-binding data of its
+    certificate (None when undefined for its signature algorithm: no SCRAM-SHA-256-PLUS)."""
+
+    context: ssl.SSLContext
+    end_point: bytes | None
+
+
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def tls_config(cert: Path, key: Path) -> TlsConfig:
+    """Load a PEM certificate (chain) and key: TLS 1.2 at least, as Postgres's
+    ssl_min_protocol_version.  Raises ``OSError`` / ``ssl.SSLError``."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    first = _PEM_CERT.search(cert.read_text(encoding="ascii", errors="replace"))
+    end_point = None
+    if first is not None:
+        end_point = tls_server_end_point(ssl.PEM_cert_to_DER_cert(first.group(0)))
+    return TlsConfig(ctx, end_point)
+
+
+def run(
+    data_dir: Path | None,
+    host: str,
+    port: int,
+    auth: AuthConfig | None = None,
+    tls: TlsConfig | None = None,
+    authentication_timeout: float = 60.0,
+    storage: StorageConfig | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""
 
     async def main() -> None:
-        server = Server(data_dir, host, port)
+        server = Server(data_dir, host, port, auth, tls, authentication_timeout, storage)
         h, p = await server.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -55,7 +55,7 @@ def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
     finally:
         srv.stop(signal.SIGKILL)
     db = tmp_path / "d" / "postgres"
-    (vec_file,) = (db / "vectors").glob("*.f32")
+    (vec_file,) = (db / "vectors").glob("*/seg-*.f32")
     with open(vec_file, "ab") as f:
         f.write(b"\x01\x02\x03\x04\x05\x06")  # half a row: an append torn by the crash
     wal = db / "scalars.duckdb.wal"

@@ -1,0 +1,635 @@
+"""pgvector's functions, operators, aggregates and casts on `vector`, computed by DuckDB.
+
+Owns: the DuckDB macros (schema `__vg_fn`, created once per database by `ensure`) that
+implement pgvector 0.8's `l2_distance`, `cosine_distance`, `inner_product`, `l1_distance`,
+`vector_dims`, `vector_norm`, `l2_normalize`, `subvector`, `binary_quantize`, the element-wise
+`+ - *`, `||`, `avg(vector)` and `sum(vector)`, and casts to/from `text`, `real[]`, number
+arrays and `vector(n)`; and `rewrite_vector_exprs`, the binder pass that turns those SQL
+expressions into calls of the macros.
+
+How a vector becomes a DuckDB value: a vector column is a slot pointer (`STRUCT(__vgN BIGINT)`),
+so inside one of these expressions it is replaced by `(SELECT v FROM __vvN WHERE slot = ...)`,
+a lookup in a `planner.plan.VectorRelation` (every vector of store N as a `FLOAT[]`, registered
+from numpy at execution).  Constants (literals, `$n`, `ARRAY[...]`, scalar subqueries) become
+`FLOAT[]` literals.  A vector *result* leaves DuckDB tagged as `STRUCT(__vgv FLOAT[])`
+(`VALUE_FIELD`), which the session turns back into a float32 array with the `vector` OID; a
+top-level `<vector>::text` is tagged `STRUCT(__vgt FLOAT[])` (`TEXT_FIELD`) and printed by
+`sqlfront.vectors.format_vectors_bulk`, exactly like pgvector's `vector_out`.
+
+A distance operator or function between a column and a constant keeps the numpy path
+(`binder.rewrite_distances`, kNN); only other operand shapes (two columns, expressions) are
+computed here, in float64 (pgvector accumulates in float32: results agree to ~1e-6).
+
+Errors raised inside DuckDB carry their SQLSTATE as a `[22000] ` message prefix, which
+`engine.duck_errors.translate` turns into the Postgres error.
+
+Must not: run plans or touch the stores (planner.execute registers the relations).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+from sqlglot import exp
+
+from engine.catalog import slot_field
+from engine.errors import FeatureNotSupported, PgError
+from planner.plan import VectorRelation
+from sqlfront.dialect import (
+    CosineDistance,
+    HammingDistance,
+    JaccardDistance,
+    L1Distance,
+    L2Distance,
+    NegInnerProduct,
+    VectorDistance,
+)
+from sqlfront.vectors import round_halfvec
+
+if TYPE_CHECKING:
+    from sqlfront.binder import BindContext
+
+SCHEMA = "__vg_fn"
+VALUE_FIELD = "__vgv"
+TEXT_FIELD = "__vgt"
+VALUE_TYPE = f"STRUCT({VALUE_FIELD} FLOAT[])"
+TEXT_TYPE = f"STRUCT({TEXT_FIELD} FLOAT[])"
+HALF_FIELD = "__vgh"
+HALF_TYPE = f"STRUCT({HALF_FIELD} FLOAT[])"
+SPARSE_FIELD = "__vgs"
+SPARSE_TYPE = f"STRUCT({SPARSE_FIELD} FLOAT[])"
+_TAGS = {"vector": VALUE_FIELD, "halfvec": HALF_FIELD, "sparsevec": SPARSE_FIELD}
+SPARSE_TEXT_FIELD = "__vgst"
+SPARSE_TEXT_TYPE = f"STRUCT({SPARSE_TEXT_FIELD} FLOAT[])"
+MAX_DIM = 16000
+
+_S = SCHEMA
+_MACROS = [
+    # errors: a `[SQLSTATE] ` prefix is read by engine.duck_errors.translate
+    f"CREATE OR REPLACE MACRO {_S}.same(a, b) AS CASE WHEN len(a) <> len(b) THEN "
+    "error('[22000] different vector dimensions ' || len(a) || ' and ' || len(b)) END",
+    f"CREATE OR REPLACE MACRO {_S}.finite(r) AS CASE WHEN "
+    "list_bool_or(list_transform(r, lambda x: isinf(x))) THEN "
+    "error('[22003] value out of range: overflow') ELSE r END",
+    f"CREATE OR REPLACE MACRO {_S}.dimok(r) AS CASE WHEN len(r) < 1 THEN "
+    "error('[22000] vector must have at least 1 dimension') "
+    f"WHEN len(r) > {MAX_DIM} THEN "
+    f"error('[54000] vector cannot have more than {MAX_DIM} dimensions') ELSE r END",
+    f"CREATE OR REPLACE MACRO {_S}.typmod(a, n) AS CASE WHEN len(a) <> n THEN "
+    "error('[22000] expected ' || n || ' dimensions, not ' || len(a)) ELSE a END",
+    # distances (float64 accumulation)
+    f"CREATE OR REPLACE MACRO {_S}.l2(a, b) AS coalesce({_S}.same(a, b), "
+    "sqrt(list_sum(list_transform(a, lambda x, i: ((x - b[i])::DOUBLE) ** 2))))",
+    f"CREATE OR REPLACE MACRO {_S}.ip(a, b) AS coalesce({_S}.same(a, b), "
+    "list_sum(list_transform(a, lambda x, i: x::DOUBLE * b[i])))",
+    f"CREATE OR REPLACE MACRO {_S}.norm(a) AS "
+    "sqrt(list_sum(list_transform(a, lambda x: x::DOUBLE * x)))",
+    f"CREATE OR REPLACE MACRO {_S}.cosine(a, b) AS coalesce({_S}.same(a, b), CASE "
+    f"WHEN {_S}.norm(a) * {_S}.norm(b) = 0 THEN 'NaN'::DOUBLE "
+    f"ELSE 1 - greatest(-1.0, least(1.0, {_S}.ip(a, b) / ({_S}.norm(a) * {_S}.norm(b)))) END)",
+    f"CREATE OR REPLACE MACRO {_S}.l1(a, b) AS coalesce({_S}.same(a, b), "
+    "list_sum(list_transform(a, lambda x, i: abs((x - b[i])::DOUBLE))))",
+    # element-wise arithmetic, concatenation
+    f"CREATE OR REPLACE MACRO {_S}.add(a, b) AS coalesce({_S}.same(a, b), "
+    f"{_S}.finite(list_transform(a, lambda x, i: x + b[i])))",
+    f"CREATE OR REPLACE MACRO {_S}.sub(a, b) AS coalesce({_S}.same(a, b), "
+    f"{_S}.finite(list_transform(a, lambda x, i: x - b[i])))",
+    f"CREATE OR REPLACE MACRO {_S}.mul(a, b) AS coalesce({_S}.same(a, b), CASE WHEN "
+    "list_bool_or(list_transform(a, lambda x, i: x * b[i] = 0 AND x <> 0 AND b[i] <> 0)) "
+    "THEN error('[22003] value out of range: underflow') END, "
+    f"{_S}.finite(list_transform(a, lambda x, i: x * b[i])))",
+    # real[] / double precision[] / integer[] / numeric[] -> vector (array_to_vector)
+    f"CREATE OR REPLACE MACRO {_S}.fromarr(x) AS CASE "
+    "WHEN list_bool_or(list_transform(x, lambda e: e IS NULL)) THEN "
+    "error('[22004] array must not contain nulls') "
+    "WHEN list_bool_or(list_transform(x, lambda e: isnan(e))) THEN "
+    "error('[22000] NaN not allowed in vector') "
+    "WHEN list_bool_or(list_transform(x, lambda e: isinf(e))) THEN "
+    "error('[22000] infinite value not allowed in vector') "
+    f"ELSE {_S}.dimok(x) END",
+    f"CREATE OR REPLACE MACRO {_S}.cat(a, b) AS {_S}.dimok(list_concat(a, b))",
+    # functions
+    f"CREATE OR REPLACE MACRO {_S}.dims(a) AS len(a)::INTEGER",
+    f"CREATE OR REPLACE MACRO {_S}.normalize(a) AS CASE WHEN {_S}.norm(a) > 0 THEN "
+    f"{_S}.finite(list_transform(a, lambda x: (x / {_S}.norm(a))::FLOAT)) ELSE a END",
+    # subvector: pgvector's clamping (end = start + count computed before start is clamped)
+    f"CREATE OR REPLACE MACRO {_S}.subvector(a, s, c) AS CASE "
+    "WHEN s > len(a) OR least(s + c, len(a) + 1) - greatest(s, 1) < 1 THEN "
+    "error('[22000] vector must have at least 1 dimension') "
+    "ELSE a[greatest(s, 1):least(s + c, len(a) + 1) - 1] END",
+    f"CREATE OR REPLACE MACRO {_S}.bq(a) AS array_to_string(list_transform(a, "
+    "lambda x: CASE WHEN x > 0 THEN '1' ELSE '0' END), '')::BIT",
+    # aggregates: avg accumulates in float64 (vector_accum), sum in float32 (vector_add)
+    # the first non-NULL row's dimension against another one
+    f"CREATE OR REPLACE MACRO {_S}.dim1(v) AS "
+    "list_filter(list(len(v)), lambda d: d IS NOT NULL)[1]",
+    f"CREATE OR REPLACE MACRO {_S}.samedims(v, what, sep) AS CASE WHEN min(len(v)) <> max(len(v)) "
+    f"THEN error('[22000] ' || what || {_S}.dim1(v) || sep || CASE WHEN {_S}.dim1(v) = min(len(v)) "
+    "THEN max(len(v)) ELSE min(len(v)) END) END",
+    f"CREATE OR REPLACE MACRO {_S}.vavg(v) AS coalesce("
+    f"{_S}.samedims(v, 'expected ', ' dimensions, not '), list_transform(list_reduce("
+    "list_filter(list(v::DOUBLE[]), lambda l: l IS NOT NULL), "
+    "lambda a, b: list_transform(a, lambda x, i: x + b[i])), "
+    "lambda x: (x / count(v))::FLOAT))",
+    f"CREATE OR REPLACE MACRO {_S}.vsum(v) AS coalesce("
+    f"{_S}.samedims(v, 'different vector dimensions ', ' and '), {_S}.finite(list_reduce("
+    "list_filter(list(v), lambda l: l IS NOT NULL), "
+    "lambda a, b: list_transform(a, lambda x, i: x + b[i]))))",
+    # bit: <~> hamming, <%> jaccard (pgvector's bit.c)
+    f"CREATE OR REPLACE MACRO {_S}.samebits(a, b) AS CASE WHEN bit_length(a) <> bit_length(b) "
+    "THEN error('[22000] different bit lengths ' || bit_length(a) || ' and ' || bit_length(b)) "
+    "END",
+    f"CREATE OR REPLACE MACRO {_S}.hamming(a, b) AS coalesce({_S}.samebits(a, b), "
+    "bit_count(xor(a, b))::DOUBLE)",
+    f"CREATE OR REPLACE MACRO {_S}.jaccard(a, b) AS coalesce({_S}.samebits(a, b), CASE "
+    "WHEN bit_count(a & b) = 0 THEN 1.0::DOUBLE "
+    "ELSE 1 - bit_count(a & b) / (bit_count(a) + bit_count(b) - bit_count(a & b))::DOUBLE END)",
+    # text (approximate float4 output; the exact one is done in Python for result columns)
+    f"CREATE OR REPLACE MACRO {_S}.text(a) AS '[' || array_to_string(list_transform(a, "
+    "lambda x: regexp_replace(x::VARCHAR, '\\.0$', '')), ',') || ']'",
+    f"CREATE OR REPLACE MACRO {_S}.stext(a) AS '{{' || array_to_string(list_filter("
+    "list_transform(a, lambda x, i: CASE WHEN x <> 0 THEN i || ':' || "
+    "regexp_replace(x::VARCHAR, '\\.0$', '') END), lambda s: s IS NOT NULL), ',') || "
+    "'}/' || len(a)",
+]
+
+_lock = threading.Lock()
+_done: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+def ensure(cur: duckdb.DuckDBPyConnection, db: object) -> None:
+    """Create or refresh the `__vg_fn` macros in this database (once per process)."""
+    with _lock:
+        if db in _done:
+            return
+        cur.execute("BEGIN")
+        try:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            for stmt in _MACROS:
+                cur.execute(stmt)
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+        _done.add(db)
+
+
+# ------------------------------------------------------------------------------ the pass
+
+# name -> (number of vector arguments, result kind); result "vector" is a FLOAT[] list
+_FUNCS: dict[str, tuple[int, int, str]] = {
+    # name: (arity, leading vector args, result)
+    "l2_distance": (2, 2, "scalar"),
+    "cosine_distance": (2, 2, "scalar"),
+    "inner_product": (2, 2, "scalar"),
+    "l1_distance": (2, 2, "scalar"),
+    "vector_dims": (1, 1, "scalar"),
+    "vector_norm": (1, 1, "scalar"),
+    "l2_normalize": (1, 1, "vector"),
+    "subvector": (3, 1, "vector"),
+    "binary_quantize": (1, 1, "scalar"),
+}
+_MACRO_OF = {
+    "l2_distance": "l2",
+    "cosine_distance": "cosine",
+    "inner_product": "ip",
+    "l1_distance": "l1",
+    "vector_dims": "dims",
+    "vector_norm": "norm",
+    "l2_normalize": "normalize",
+    "subvector": "subvector",
+    "binary_quantize": "bq",
+}
+_DISTANCE_FUNCS: dict[str, type[VectorDistance]] = {
+    "l2_distance": L2Distance,
+    "cosine_distance": CosineDistance,
+    "l1_distance": L1Distance,
+    "hamming_distance": HammingDistance,
+    "jaccard_distance": JaccardDistance,
+}
+_METRIC_MACRO = {"l2": "l2", "cosine": "cosine", "l1": "l1"}
+_BIT_METRICS = {"hamming", "jaccard"}
+_ARITH = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.DPipe: "cat"}
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Dot(
+        this=exp.to_identifier(SCHEMA), expression=exp.Anonymous(this=name, expressions=args)
+    )
+
+
+def _func_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        name = str(node.this).lower()
+        return name if name in _FUNCS else None
+    return None
+
+
+def vector_type_name(dt: exp.Expression) -> str | None:
+    """ "vector" or "halfvec" if `dt` is one of those types (with or without dimensions)."""
+    if not isinstance(dt, exp.DataType):
+        return None
+    if dt.this == exp.DataType.Type.VECTOR:
+        return "vector"
+    kind = dt.args.get("kind")
+    name = (kind.name if isinstance(kind, exp.Expression) else str(kind or "")).lower()
+    return name if name in ("vector", "halfvec", "sparsevec") else None
+
+
+def is_vector_type(dt: exp.Expression) -> bool:
+    return vector_type_name(dt) is not None
+
+
+def _typmod(dt: exp.DataType) -> int | None:
+    for p in dt.expressions:
+        v = p.this if isinstance(p, exp.DataTypeParam) else p
+        if isinstance(v, exp.Literal) and v.name.isdigit():
+            return int(v.name)
+    return None
+
+
+def function_to_operator(tree: exp.Expression) -> None:
+    """`l2_distance(a, b)` -> `a <-> b` (also cosine, l1; `inner_product` -> `-(a <#> b)`), so
+    that a column against a constant keeps the numpy and kNN paths."""
+    for node in list(tree.find_all(exp.Anonymous, exp.CosineDistance)):
+        if isinstance(node, exp.CosineDistance):  # sqlglot's own node for cosine_distance()
+            node.replace(CosineDistance(this=node.this, expression=node.expression))
+            continue
+        name = str(node.this).lower()
+        if len(node.expressions) != 2:
+            continue
+        a, b = node.expressions
+        if name in _DISTANCE_FUNCS:
+            node.replace(_DISTANCE_FUNCS[name](this=a, expression=b))
+        elif name == "inner_product":
+            node.replace(exp.Neg(this=exp.Paren(this=NegInnerProduct(this=a, expression=b))))
+
+
+class _Rewriter:
+    def __init__(
+        self, ctx: BindContext, rels: list[VectorRelation], top: exp.Expression | None = None
+    ) -> None:
+        from sqlfront import binder
+
+        self.b = binder
+        self.ctx = ctx
+        self.rels = rels
+        self.top = top
+        self.joins: dict[tuple[int, str, str], str] = {}
+
+    # -- classification
+    def kind(self, node: exp.Expression) -> str | None:
+        """Whether `node` certainly has type vector ("vector") or not (None)."""
+        if isinstance(node, exp.Paren):
+            return self.kind(node.this)
+        if isinstance(node, exp.Column):
+            return "vector" if self.b.resolve_vector_column(self.ctx, node) else None
+        if isinstance(node, exp.Cast):
+            return "vector" if is_vector_type(node.to) else None
+        if isinstance(node, exp.Literal):
+            return "vector" if "vector" in node.meta else None
+        name = _func_name(node)
+        if name is not None:
+            return "vector" if _FUNCS[name][2] == "vector" else None
+        if type(node) in _ARITH:
+            if self.kind(node.this) or self.kind(node.expression):  # type: ignore[arg-type]
+                return "vector"
+            return None
+        if isinstance(node, exp.Avg | exp.Sum):
+            return self.kind(node.this)
+        return None
+
+    def is_root(self, node: exp.Expression) -> bool:
+        """Whether `node` is a vector expression this pass must translate."""
+        if isinstance(node, VectorDistance):
+            return self.b.analyze_distance(self.ctx, node) is self.b.GENERIC
+        if _func_name(node) is not None:
+            return True
+        if type(node) in _ARITH or isinstance(node, exp.Avg | exp.Sum):
+            return self.kind(node) == "vector"
+        if isinstance(node, exp.Cast):
+            if is_vector_type(node.to):  # a plain `col::vector` is the column itself
+                hit = (
+                    self.b.resolve_vector_column(self.ctx, node.this)
+                    if isinstance(node.this, exp.Column)
+                    else None
+                )
+                return not (
+                    hit is not None
+                    and _typmod(node.to) is None
+                    and hit[2].pg_type == vector_type_name(node.to)
+                )
+            return self.kind(node.this) == "vector"
+        return False
+
+    # -- translation
+    def is_select_item(self, node: exp.Expression) -> bool:
+        """Whether `node` is (the aliased expression of) an item of the top select list."""
+        top = self.top
+        if isinstance(node.parent, exp.Alias) and node.parent.this is node:
+            node = node.parent
+        return isinstance(top, exp.Select) and node.parent is top and node in top.expressions
+
+    def rewrite(self, node: exp.Expression) -> None:
+        for child in list(node.iter_expressions()):
+            if self.is_root(child):
+                child.replace(self.translate_root(child, self.is_select_item(child)))
+            elif not isinstance(child, VectorDistance):  # those keep the numpy path
+                self.rewrite(child)
+
+    def translate_root(self, node: exp.Expression, select_item: bool) -> exp.Expression:
+        if isinstance(node, exp.Cast) and not is_vector_type(node.to):
+            return self.cast_from_vector(node, select_item)
+        out, is_vec = self.value(node)
+        if is_vec:
+            name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
+            tag = _TAGS[name or "vector"]
+            return exp.Struct(
+                expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]
+            )
+        return out
+
+    def scalar(self, node: exp.Expression) -> exp.Expression:
+        """A non-vector argument, with any vector expressions inside it translated."""
+        if self.is_root(node):
+            return self.translate_root(node, False)
+        self.rewrite(node)
+        return node
+
+    def source_type(self, node: exp.Expression) -> str:
+        """ "vector", "halfvec" or "sparsevec": the pgvector type of a vector expression."""
+        if isinstance(node, exp.Paren):
+            return self.source_type(node.this)
+        if isinstance(node, exp.Column):
+            hit = self.b.resolve_vector_column(self.ctx, node)
+            return hit[2].pg_type if hit is not None else "vector"
+        if isinstance(node, exp.Cast):
+            return vector_type_name(node.to) or "vector"
+        return "vector"
+
+    def cast_from_vector(self, node: exp.Cast, select_item: bool) -> exp.Expression:
+        lst = self.vec(node.this)
+        to = node.to
+        if to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR):
+            sparse = self.source_type(node.this) == "sparsevec"
+            if select_item:
+                tag = SPARSE_TEXT_FIELD if sparse else TEXT_FIELD
+                return exp.Struct(
+                    expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=lst)]
+                )
+            return _call("stext" if sparse else "text", lst)
+        if (
+            to.this == exp.DataType.Type.ARRAY
+            and to.expressions
+            and to.expressions[0].this == exp.DataType.Type.FLOAT
+        ):
+            return lst
+        raise PgError(f"cannot cast type vector to {to.sql('postgres')}", sqlstate="42846")
+
+    def value(self, node: exp.Expression) -> tuple[exp.Expression, bool]:
+        """DuckDB expression for a vector-operation root, and whether it is a FLOAT[]."""
+        if isinstance(node, VectorDistance):
+            if node.metric in _BIT_METRICS:
+                return _call(node.metric, self.bits(node.this), self.bits(node.expression)), False
+            macro = _METRIC_MACRO.get(node.metric)
+            if node.metric == "ip":
+                return exp.Neg(
+                    this=_call("ip", self.vec(node.this), self.vec(node.expression))
+                ), False
+            if macro is None:
+                raise FeatureNotSupported(f"operator {node.op} on these operands is not supported")
+            return _call(macro, self.vec(node.this), self.vec(node.expression)), False
+        name = _func_name(node)
+        if name is not None:
+            arity, nvec, res = _FUNCS[name]
+            args = node.expressions
+            if len(args) != arity:
+                raise PgError(
+                    f"function {name} with {len(args)} arguments does not exist",
+                    sqlstate="42883",
+                )
+            conv = [self.vec(a) for a in args[:nvec]] + [self.scalar(a) for a in args[nvec:]]
+            return _call(_MACRO_OF[name], *conv), res == "vector"
+        if type(node) in _ARITH:
+            return _call(_ARITH[type(node)], self.vec(node.this), self.vec(node.expression)), True
+        if isinstance(node, exp.Avg | exp.Sum):
+            macro = "vavg" if isinstance(node, exp.Avg) else "vsum"
+            return _call(macro, self.vec(node.this)), True
+        if isinstance(node, exp.Cast):
+            return self.vec(node), True
+        raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
+
+    def bits(self, node: exp.Expression) -> exp.Expression:
+        """DuckDB BIT expression for an operand of `<~>` / `<%>`."""
+        if isinstance(node, exp.Paren):
+            return self.bits(node.this)
+        if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
+            node = node.this
+        blob = _bit_param_text(node)
+        if blob is not None:
+            node = exp.Literal.string(blob)
+        if isinstance(node, exp.Literal) and node.is_string:
+            text = node.this
+            if not text or set(text) - {"0", "1"}:
+                bad = next((c for c in text if c not in "01"), "")
+                raise PgError(
+                    f'"{bad}" is not a valid binary digit' if bad else "bit string is empty",
+                    sqlstate="22P02",
+                )
+            return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build("BIT"))
+        if isinstance(node, exp.Null):
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("BIT"))
+        return self.scalar(node)
+
+    def vec(self, node: exp.Expression) -> exp.Expression:
+        """DuckDB FLOAT[] expression for a node in a vector-argument position."""
+        b = self.b
+        if isinstance(node, exp.Paren):
+            return self.vec(node.this)
+        if isinstance(node, exp.Column):
+            hit = b.resolve_vector_column(self.ctx, node)
+            if hit is None:
+                return exp.Cast(this=self.scalar(node), to=_float_list())
+            ref, table, col = hit
+            return self.column(node, ref, table.name, col.name, col.store_id)  # type: ignore[arg-type]
+        if isinstance(node, exp.Cast) and is_vector_type(node.to):
+            n = _typmod(node.to)
+            inner = node.this
+            if b.is_const_vector_node(inner):
+                v = b.const_vector(self.ctx, node, n)
+                if v is not None and n is not None and len(v) != n:
+                    raise PgError(f"expected {n} dimensions, not {len(v)}", sqlstate="22000")
+                if v is not None and vector_type_name(node.to) == "halfvec":
+                    v = round_halfvec(v)
+                self.ctx.baked_constants = True
+                return const_list(v)
+            if self.kind(inner) == "vector":
+                lst = self.vec(inner)
+            else:  # real[], double precision[], integer[], numeric[] or text expressions
+                lst = _call("fromarr", exp.Cast(this=self.scalar(inner), to=_float_list()))
+            return _call("typmod", lst, exp.Literal.number(n)) if n is not None else lst
+        if b.is_const_vector_node(node):
+            self.ctx.baked_constants = True
+            return const_list(b.const_vector(self.ctx, node, None))
+        if self.is_root(node) and not isinstance(node, exp.Cast):
+            out, is_vec = self.value(node)
+            if is_vec:
+                return out
+        raise PgError(
+            f"function argument {node.sql('postgres')[:60]} is not a vector", sqlstate="42883"
+        )
+
+    def column(
+        self, node: exp.Column, ref: str, table: str, column: str, store_id: int
+    ) -> exp.Expression:
+        """`alias.v` of a LEFT JOIN of the store's relation added to the column's SELECT (a
+        correlated subquery would end up inside the macros' lambdas, which DuckDB refuses)."""
+        rel = next((r for r in self.rels if r.store_id == store_id), None)
+        if rel is None:
+            rel = VectorRelation(name=f"__vv{store_id}", store_id=store_id)
+            self.rels.append(rel)
+        select = self.scope(node, ref)
+        if select is None:
+            raise FeatureNotSupported("vector functions are supported in SELECT statements only")
+        key = (id(select), ref, column)
+        alias = self.joins.get(key)
+        if alias is None:
+            alias = f"__vj{len(self.joins) + 1}"
+            self.joins[key] = alias
+            rel.uses += 1
+            rel.slots_sql = (
+                self.slots_sql(select, table, column, store_id) if rel.uses == 1 else None
+            )
+            _qualify_star(select)
+            select.join(
+                exp.alias_(exp.to_table(rel.name), alias, table=True),
+                on=exp.EQ(
+                    this=exp.column("slot", table=alias),
+                    expression=exp.Anonymous(
+                        this="struct_extract",
+                        expressions=[
+                            exp.column(column, table=ref, quoted=True),
+                            exp.Literal.string(slot_field(store_id)),
+                        ],
+                    ),
+                ),
+                join_type="left",
+                copy=False,
+            )
+        return exp.column("v", table=alias)
+
+    def slots_sql(self, select: exp.Select, table: str, column: str, store_id: int) -> str | None:
+        """SQL listing the slots a single-table, filtered top-level SELECT can read, so that
+        only those vectors are registered (DuckDB is the payload index, as for kNN)."""
+        where = select.args.get("where")
+        if select is not self.top or where is None or select.args.get("joins"):
+            return None
+        frm = select.args.get("from_")
+        if frm is None or not isinstance(frm.this, exp.Table):
+            return None
+        if where.find(exp.Subquery, VectorDistance) or has_vector_ops(self.ctx, where):
+            return None
+        from engine.catalog import slots_sql
+
+        return slots_sql(table, column, store_id, self.b.to_duck(where.this.copy()))
+
+    def scope(self, node: exp.Expression, ref: str) -> exp.Select | None:
+        """The SELECT whose FROM/JOIN list provides `ref` for `node`."""
+        scope = node.parent
+        while scope is not None:
+            if isinstance(scope, exp.Select) and any(r == ref for r, _t in self.b._sources(scope)):
+                return scope
+            if isinstance(scope, exp.Update | exp.Delete | exp.Insert):
+                return None
+            scope = scope.parent
+        return None
+
+
+def _qualify_star(select: exp.Select) -> None:
+    """`SELECT *` -> `SELECT a.*, b.*` over the FROM items, before helper joins are added."""
+    if not any(isinstance(e, exp.Star) for e in select.expressions):
+        return
+    frm = select.args.get("from_")
+    items = ([frm.this] if frm is not None else []) + [
+        j.this for j in select.args.get("joins") or []
+    ]
+    stars = [exp.Column(this=exp.Star(), table=exp.to_identifier(i.alias_or_name)) for i in items]
+    new: list[exp.Expression] = []
+    for e in select.expressions:
+        new.extend(s.copy() for s in stars) if isinstance(e, exp.Star) else new.append(e)
+    select.set("expressions", new)
+
+
+def _bit_param_text(node: exp.Expression) -> str | None:
+    """A binary `bit` parameter (`bit_send`: int32 length, then the bits, high bit first)
+    reaches the binder as raw bytes, i.e. `CAST('\\x..' AS BLOB)`: its bit string."""
+    if not (
+        isinstance(node, exp.Cast)
+        and node.to.this in (exp.DataType.Type.VARBINARY, exp.DataType.Type.BLOB)
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+    ):
+        return None
+    text = node.this.this
+    try:
+        raw = bytes(int(h, 16) for h in text.split("\\x")[1:])
+    except ValueError:
+        return None
+    if len(raw) < 4:
+        return None
+    nbits = int.from_bytes(raw[:4], "big")
+    if (nbits + 7) // 8 != len(raw) - 4:
+        return None
+    bits = "".join(f"{b:08b}" for b in raw[4:])
+    return bits[:nbits]
+
+
+def bit_param_literal(node: exp.Expression, type_args: list[int]) -> None:
+    """A value written to a `bit(n)` column: a binary `bit` parameter (raw bytes) becomes its
+    bit-string literal, and a literal's length must be n (22026, as in Postgres)."""
+    text = _bit_param_text(node)
+    if text is not None:
+        node = node.replace(exp.Literal.string(text))
+    if isinstance(node, exp.Literal) and node.is_string and type_args:
+        if set(node.this) - {"0", "1"}:
+            bad = next(c for c in node.this if c not in "01")
+            raise PgError(f'"{bad}" is not a valid binary digit', sqlstate="22P02")
+        if len(node.this) != type_args[0]:
+            raise PgError(
+                f"bit string length {len(node.this)} does not match type bit({type_args[0]})",
+                sqlstate="22026",
+            )
+
+
+def _float_list() -> exp.DataType:
+    return exp.DataType.build("FLOAT[]", dialect="duckdb")
+
+
+def const_list(v: np.ndarray | None) -> exp.Expression:
+    """A DuckDB FLOAT[] literal holding exactly the float32 values of `v` (NULL for None)."""
+    if v is None:
+        return exp.Cast(this=exp.Null(), to=_float_list())
+    vals = np.asarray(v, dtype=np.float32).astype(np.float64).tolist()
+    return exp.Cast(
+        this=exp.Array(expressions=[exp.Literal.number(repr(x)) for x in vals]),
+        to=_float_list(),
+    )
+
+
+def has_vector_ops(ctx: BindContext, node: exp.Expression) -> bool:
+    """Whether `node` contains an expression `rewrite_vector_exprs` would translate."""
+    r = _Rewriter(ctx, [])
+    return any(r.is_root(n) for n in node.walk() if isinstance(n, exp.Expression))
+
+
+def rewrite_vector_exprs(
+    ctx: BindContext, tree: exp.Expression, rels: list[VectorRelation]
+) -> None:
+    """Translate every vector function, operator, aggregate and cast in `tree` into DuckDB
+    macro calls; relations the result reads are appended to `rels`."""
+    r = _Rewriter(ctx, rels, tree)
+    r.rewrite(tree)
