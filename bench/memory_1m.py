@@ -75,10 +75,21 @@ def copy_payload(ids: np.ndarray, vecs: np.ndarray) -> bytes:
 
 
 def rss_mb(pid: int) -> float:
+    return _status(pid)["VmRSS"]
+
+
+def rss_parts(pid: int) -> str:
+    st = _status(pid)
+    return f"anon {st['RssAnon']:.0f} MB, file-backed {st['RssFile']:.0f} MB"
+
+
+def _status(pid: int) -> dict[str, float]:
+    out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            out[key] = int(rest.split()[0]) / 1024
+    return out
 
 
 def server_part(rows: int, nq: int, centers: np.ndarray, queries: np.ndarray, tmp: Path) -> None:
@@ -99,7 +110,10 @@ def server_part(rows: int, nq: int, centers: np.ndarray, queries: np.ndarray, tm
                 cp.write(b"\xff\xff")
             load_s = time.perf_counter() - t0
             print(f"server: COPY {rows:,} rows in {load_s:.1f} s ({rows / load_s:,.0f} rows/s)")
-            print(f"server: RSS after load {rss_mb(pid):.0f} MB (float32 data {f32_mb:.0f} MB)")
+            print(
+                f"server: RSS after load {rss_mb(pid):.0f} MB ({rss_parts(pid)}; "
+                f"float32 data {f32_mb:.0f} MB)"
+            )
             t0 = time.perf_counter()
             c.execute("VACUUM big")
             print(
@@ -114,7 +128,8 @@ def server_part(rows: int, nq: int, centers: np.ndarray, queries: np.ndarray, tm
             rss = rss_mb(pid)
             print(
                 f"server: {nq} exact int8 queries over the wire, median {median_ms(lat):.2f} ms; "
-                f"RSS {rss:.0f} MB = {100 * rss / f32_mb:.1f}% of float32 (target <= 40%)"
+                f"RSS {rss:.0f} MB = {100 * rss / f32_mb:.1f}% of float32 (target <= 40%; "
+                f"{rss_parts(pid)})"
             )
     finally:
         srv.stop()

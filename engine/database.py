@@ -43,7 +43,7 @@ from engine.vector_store import (
 class ColumnCache:
     version: int
     slots: np.ndarray  # sorted
-    values: dict[str, list]
+    values: dict[str, np.ndarray | list]
     types: dict[str, str]  # DuckDB type names
 
 
@@ -52,6 +52,14 @@ _BOOTSTRAP = (
     "CREATE SEQUENCE IF NOT EXISTS __vg_oid_seq START 16400",
     "CREATE SEQUENCE IF NOT EXISTS __vg_store_seq START 1",
 )
+
+
+def _plain(col: np.ndarray) -> np.ndarray | list:
+    if isinstance(col, np.ma.MaskedArray):
+        if col.mask is np.ma.nomask or not col.mask.any():
+            return np.asarray(col.data)
+        return col.tolist()
+    return col
 
 
 class Database:
@@ -194,7 +202,9 @@ class Database:
         )
         types = {d[0]: str(d[1]) for d in res.description[1:]}
         data = res.fetchnumpy()
-        values = {c: data[c].tolist() for c in wanted}
+        # numpy arrays (8 bytes a value; 1M Python ints as a list take ~36 MB), lists only
+        # where DuckDB returned NULLs (a masked array)
+        values = {c: _plain(data[c]) for c in wanted}
         cache = ColumnCache(version, data["__s"].astype(np.int64), values, types)
         self._column_cache[key] = cache
         return cache

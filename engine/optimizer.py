@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine import memory
 from engine.segment import READ_CHUNK_ROWS, Segment
 from engine.vector_store import VectorStore
 
@@ -78,6 +79,7 @@ class Optimizer:
             self._wake.clear()
             try:
                 report = self.run_pass(compact=True, background=True)
+                memory.trim()
                 if report.busy:
                     self._wake.set()  # try again after the throttle
             except Exception:  # noqa: BLE001 - the optimizer must outlive a failed pass

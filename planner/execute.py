@@ -149,7 +149,10 @@ def _fast_rows(
             description.append((name, slot_struct_type(scan.store_id)))
         else:
             vals = cache.values[col]
-            out_cols.append([vals[p] for p in pos_l])
+            if isinstance(vals, np.ndarray):
+                out_cols.append(vals[pos].tolist())
+            else:
+                out_cols.append([vals[p] for p in pos_l])
             description.append((name, cache.types[col]))
     rows = list(zip(*out_cols, strict=True)) if out_cols else []
     return PlanResult(description=description, rows=rows, knn_stats=stats)

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 from sqlglot import exp
 
+from engine import memory
 from engine.catalog import SERIAL_TYPES, ColumnDef, TableDef, supported_type
 from engine.catalog import quote_ident as _q
 from engine.database import Cluster, Database
@@ -443,6 +444,7 @@ class Session:
             except duckdb.Error as e:
                 self._abort()
                 raise translate(e) from e
+        memory.trim()  # a COPY's parse buffers were large: give the pages back
 
     def _transactional(self, body: Callable[[], Result], read_only: bool = False) -> Result:
         if self.failed:

@@ -18,6 +18,7 @@ import ssl
 import sys
 from pathlib import Path
 
+from engine import memory
 from engine.vector_store import StorageConfig
 from wire.auth import AuthConfig, Method, ScramSecret, load_password_file
 from wire.server import TlsConfig, run, tls_config
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     if not timeout > 0:
         serve.error("--authentication-timeout must be positive")
     # (string defaults from --config went through each option's type like typed values)
+    memory.limit_arenas()
     storage = StorageConfig(str(args.storage), int(args.memmap_threshold_kb))
     if storage.storage not in ("memmap", "memory") or storage.memmap_threshold_kb < 0:
         serve.error("--storage is memmap or memory; --memmap-threshold-kb is 0 or more")
