@@ -194,6 +194,8 @@ class Segment:
         """Rows at `rows` (a copy).  A few rows of a mapped segment are read with `pread`
         instead of through the mapping, so rescoring candidates does not grow the process's
         resident memory by a page per candidate (the page cache still holds them)."""
+        if len(rows) == 0:  # (memoryview cannot cast an empty array)
+            return np.empty((0, self.dim), dtype=np.float32)
         if self.in_ram or len(rows) > PREAD_MAX_ROWS or self.path is None:
             return np.asarray(self.data()[rows])
         if self._fd is None:

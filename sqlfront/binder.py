@@ -340,16 +340,15 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
         res = analyze_distance(ctx, node)
         if res == GENERIC:
             raise FeatureNotSupported(f"operator {node.op} on these operands is not supported here")
-        if res is None:
-            node.replace(exp.Null())
+        if res is None or (not isinstance(res, float) and res.query is None):
+            # a typed NULL: DuckDB rejects a bare `ORDER BY NULL` (`ORDER BY e <=> NULL`)
+            node.replace(exp.cast(exp.Null(), exp.DataType.build("DOUBLE")))
         elif isinstance(res, float):
             node.replace(
                 exp.Literal.number(repr(res))
                 if np.isfinite(res)
                 else exp.Cast(this=exp.Literal.string(repr(res)), to=exp.DataType.build("DOUBLE"))
             )
-        elif res.query is None:
-            node.replace(exp.Null())
         else:
             spec = _find_spec(specs, res)
             if spec is None:
@@ -392,6 +391,8 @@ def output_name(node: exp.Expression) -> str | None:
         return output_name(node.this)
     if isinstance(node, exp.Cast):
         inner = node.this
+        while isinstance(inner, exp.Cast):  # `0::regtype::text` is "text", `x::int::text` "x"
+            inner = inner.this
         if isinstance(inner, exp.Column | exp.Func) and not isinstance(inner, exp.Binary):
             return output_name(inner)
         return _pg_type_name(node.to)
@@ -426,6 +427,8 @@ _FUNC_NAMES: dict[type, str] = {
 
 
 def _pg_type_name(dt: exp.Expression) -> str:
+    if isinstance(dt, exp.ObjectIdentifier):  # `::regtype`, `::oid` (its `this` is a str)
+        return dt.name.lower()
     if not isinstance(dt, exp.DataType):
         return "?column?"
     t = dt.this

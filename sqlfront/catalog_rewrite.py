@@ -41,7 +41,7 @@ import sqlglot
 from sqlglot import exp
 
 from engine.catalog import SERIAL_TYPES, TableDef
-from engine.errors import PgError, UndefinedObject, UndefinedTable
+from engine.errors import FeatureNotSupported, PgError, UndefinedObject, UndefinedTable
 from sqlfront import pgcatalog as pc
 from sqlfront.dialect import VecPostgres
 from sqlfront.settings import DEFAULTS, SERVER_VERSION
@@ -77,6 +77,7 @@ _GATE_WORDS = MACROS | {
     "operator",
     "collate",
     "current_setting",
+    "set_config",
     "oid",
     "xid",
     "xid8",
@@ -199,6 +200,8 @@ def _is_target(node: exp.Expression) -> bool:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower() in MACROS or str(node.this).lower() in (
             "current_setting",
+            "set_config",
+            "pg_advisory_unlock_all",
             "to_regclass",
             "to_regtype",
             *_RENAMED,
@@ -523,6 +526,10 @@ def _function(ctx: BindContext, fn: exp.Func, qualified: bool) -> exp.Expression
         return fn  # a function sqlglot knows (lower, now, ...): just drop `pg_catalog.`
     if name == "current_setting":
         return _current_setting(ctx, args)
+    if name == "set_config":
+        return _set_config(ctx, args)
+    if name == "pg_advisory_unlock_all" and not args:
+        return exp.Null()  # no advisory locks are ever held (asyncpg's pool runs this on release)
     if name in _RENAMED:
         return exp.Anonymous(this=_RENAMED[name], expressions=args)
     if name in ("to_regclass", "to_regtype") and args and _is_string(args[0]):
@@ -574,6 +581,23 @@ def _current_setting(ctx: BindContext, args: list[exp.Expression]) -> exp.Expres
             exp.Literal.string(v),
         )
     return case
+
+
+def _set_config(ctx: BindContext, args: list[exp.Expression]) -> exp.Expression:
+    """`set_config(name, value, is_local)` that keeps a setting's value (asyncpg turns `jit`
+    off this way around its type introspection): the value.  A change needs SET."""
+    if len(args) != 3:
+        raise PgError(
+            f"function set_config() with {len(args)} arguments does not exist", sqlstate="42883"
+        )
+    name, value = args[0], args[1]
+    if _is_string(name) and _is_string(value):
+        current = {k.lower(): v for k, v in ctx.settings.items()}.get(name.this.lower())
+        if current is None:
+            raise UndefinedObject(f'unrecognized configuration parameter "{name.this}"')
+        if current == value.this:
+            return exp.Literal.string(current)
+    raise FeatureNotSupported("set_config() that changes a setting is not supported; use SET")
 
 
 # ------------------------------------------------------------------------------ casts

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from engine.errors import FeatureNotSupported, PgError, SyntaxError_
+from engine.errors import FeatureNotSupported, InvalidCursorName, SyntaxError_
 
 _NAME = r'("(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_$]*)'
 _DECLARE = re.compile(
@@ -101,5 +101,5 @@ def parse_fetch(verb: str, rest: str) -> tuple[int | None, str]:
     return count, ident(name)
 
 
-def missing(name: str) -> PgError:
-    return PgError(f'cursor "{name}" does not exist', sqlstate="34000")
+def missing(name: str) -> InvalidCursorName:
+    return InvalidCursorName(f'cursor "{name}" does not exist')

@@ -80,6 +80,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.generator import Generator as _BaseGenerator
 from sqlglot.parser import SENTINEL_NONE
+from sqlglot.tokenizer_core import TokenizerCore
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from engine.errors import SyntaxError_
@@ -261,6 +262,21 @@ class _VecParser(Postgres.Parser):
             return self._parse_explain()
         return super()._parse_describe()
 
+    def _parse_types(self, *args: object, **kwargs: object) -> exp.Expr | None:
+        # sqlglot reads `oid` / `regtype` / ... as ObjectIdentifier and then rejects a
+        # following `[]` (asyncpg's `$1::oid[]`): make those an ARRAY of the identifier type.
+        this = super()._parse_types(*args, **kwargs)  # type: ignore[arg-type]
+        if (
+            isinstance(this, exp.ObjectIdentifier)
+            and self._curr is not None
+            and self._curr.token_type == TokenType.L_BRACKET
+            and self._next is not None
+            and self._next.token_type == TokenType.R_BRACKET
+        ):
+            self._advance(2)
+            this = exp.DataType(this=exp.DType.ARRAY, expressions=[this], nested=True)
+        return this
+
     def _parse_explain(self) -> Explain:
         options: list[exp.Expr] = []
         if (
@@ -317,10 +333,29 @@ def _explain_sql(self: _BaseGenerator, expression: Explain) -> str:
     return f"EXPLAIN{options} {self.sql(expression, 'this')}"
 
 
+class _VecTokenizerCore(TokenizerCore):
+    """sqlglot's tokenizer, except that `$` followed by a digit is always a parameter: stock
+    sqlglot reads `$1,$2` as the start of a dollar-quoted string tagged `1,` (asyncpg and
+    node-postgres users write `VALUES ($1,$2)`; a dollar-quote tag cannot start with a digit)."""
+
+    __slots__ = ()
+
+    def _scan_string(self, start: str) -> bool:
+        if start == "$" and self._peek.isdigit():
+            self._add(self.heredoc_string_alternative)
+            return True
+        return super()._scan_string(start)
+
+
 class VecPostgres(Postgres):
     """Postgres as spoken by vecgres: stock sqlglot Postgres plus the pgvector operators."""
 
     class Tokenizer(Postgres.Tokenizer):
+        def _init_core(self) -> TokenizerCore:
+            core = super()._init_core()
+            core.__class__ = _VecTokenizerCore
+            return core
+
         KEYWORDS = {
             **Postgres.Tokenizer.KEYWORDS,
             **_OPERATOR_TOKENS,

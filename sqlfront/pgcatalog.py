@@ -420,7 +420,7 @@ _VA = "VARCHAR[]"
 _OA = "BIGINT[]"
 _SA = "SMALLINT[]"
 _I2V = "USMALLINT[]"  # int2vector (pgtypes reports these list types as int2vector/oidvector)
-_OV = "UINTEGER[]"  # oidvector
+_OV = "UBIGINT[]"  # oidvector (not UINTEGER[]: that is `array_agg(atttypid)`, an oid[])
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "pg_type": [
@@ -430,7 +430,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("typowner", _O),
         ("typlen", _S),
         ("typbyval", _B),
-        ("typtype", _V),
+        ("typtype", pt.PG_CHAR_DUCKDB),
         ("typcategory", _V),
         ("typispreferred", _B),
         ("typisdefined", _B),
@@ -1112,8 +1112,14 @@ def _macros() -> list[str]:
         f"WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') AND NOT list_contains("
         f"{_sql_list(_KEYWORDS)}, x) THEN x "
         "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+        # quote_literal (asyncpg's copy_from_query inlines its arguments with it): E'...'
+        # with doubled backslashes when the text has one, as Postgres does
+        f"CREATE OR REPLACE MACRO {s}.quote_literal(x) AS CASE WHEN x IS NULL THEN NULL "
+        "WHEN strpos(x::VARCHAR, chr(92)) > 0 THEN 'E''' || replace(replace(x::VARCHAR, "
+        "chr(92), chr(92) || chr(92)), '''', '''''') || '''' "
+        "ELSE '''' || replace(x::VARCHAR, '''', '''''') || '''' END",
         f"CREATE OR REPLACE MACRO {s}.format_type(type_oid, typmod) AS CASE "
-        "WHEN type_oid IS NULL THEN NULL "
+        "WHEN type_oid IS NULL THEN NULL WHEN type_oid = 0 THEN '-' "
         f"WHEN type_oid IN ({pt.VECTOR_OID}, {pt.HALFVEC_OID}, {pt.SPARSEVEC_OID}) THEN "
         f"(SELECT __t_name FROM {s}.__typfmt WHERE __t_oid = type_oid) || "
         f"CASE WHEN typmod >= 0 THEN '(' || typmod::VARCHAR || ')' ELSE '' END "
@@ -1227,7 +1233,7 @@ def _macros() -> list[str]:
         f"CASE WHEN __r_nsp IN ({PG_CATALOG_NS}, {PUBLIC_NS}) "
         f"THEN {s}.quote_ident(__r_name) "
         f"ELSE {s}.quote_ident(__r_nspname) || '.' || {s}.quote_ident(__r_name) END "
-        f"FROM {s}.__l_rel WHERE __r_oid = rel), rel::VARCHAR)",
+        f"FROM {s}.__l_rel WHERE __r_oid = rel), CASE WHEN rel = 0 THEN '-' ELSE rel::VARCHAR END)",
         f"CREATE OR REPLACE MACRO {s}.__regclass_find(nsp, rel) AS (SELECT __r_oid "
         f"FROM {s}.__l_rel WHERE __r_name = rel AND (__r_nspname = nsp OR (nsp IS NULL "
         f"AND __r_nsp IN ({PG_CATALOG_NS}, {PUBLIC_NS}))) ORDER BY __r_nsp LIMIT 1)",
@@ -1389,7 +1395,7 @@ def _views() -> list[tuple[str, str]]:
         ),
         (
             "pg_attribute",
-            "SELECT a.reloid AS attrelid, a.c.name AS attname, a.typoid AS atttypid, "
+            "SELECT a.reloid AS attrelid, a.c.name AS attname, a.typoid::UINTEGER AS atttypid, "
             "-1 AS attstattarget, t.typlen AS attlen, a.attnum, 0 AS attndims, "
             "-1 AS attcacheoff, a.typmod AS atttypmod, t.typbyval AS attbyval, "
             "t.typalign AS attalign, t.typstorage AS attstorage, '' AS attcompression, "
@@ -1404,7 +1410,7 @@ def _views() -> list[tuple[str, str]]:
             f"LEFT JOIN {s}.pg_type t ON t.oid = a.typoid "
             "UNION ALL "
             # index columns
-            "SELECT i.indexrelid, k.col, a.typoid, -1, t.typlen, k.n::SMALLINT, 0, -1, "
+            "SELECT i.indexrelid, k.col, a.typoid::UINTEGER, -1, t.typlen, k.n::SMALLINT, 0, -1, "
             "a.typmod, t.typbyval, t.typalign, t.typstorage, '', false, false, false, '', "
             "'', false, true, 0, t.typcollation, NULL, NULL, NULL, NULL "
             f"FROM {s}.__idx i, LATERAL (SELECT unnest(i.cols) AS col, "
@@ -1413,7 +1419,8 @@ def _views() -> list[tuple[str, str]]:
             f"LEFT JOIN {s}.pg_type t ON t.oid = a.typoid "
             "UNION ALL "
             # the emulated catalogs' own columns, typed from their DuckDB types
-            "SELECT r.oid, c.column_name, m.typoid, -1, t.typlen, c.column_index::SMALLINT, "
+            "SELECT r.oid, c.column_name, m.typoid::UINTEGER, -1, t.typlen, "
+            "c.column_index::SMALLINT, "
             "0, -1, -1, t.typbyval, t.typalign, t.typstorage, '', c.is_nullable = 'NO', "
             "false, false, '', '', false, true, 0, t.typcollation, NULL, NULL, NULL, NULL "
             f"FROM {s}.__sysrel r JOIN duckdb_columns() c ON c.schema_name = '{s}' "
@@ -1421,12 +1428,13 @@ def _views() -> list[tuple[str, str]]:
             "JOIN (VALUES ('BIGINT', 26), ('VARCHAR', 25), ('BOOLEAN', 16), ('INTEGER', 23), "
             "('SMALLINT', 21), ('FLOAT', 700), ('VARCHAR[]', 1009), ('BIGINT[]', 1028), "
             "('SMALLINT[]', 1005), ('TIMESTAMP WITH TIME ZONE', 1184), ('BLOB', 17), "
-            "('USMALLINT[]', 22), ('UINTEGER[]', 30)) "
+            f"('{_sql_str(pt.PG_CHAR_DUCKDB)}', 18), ('UINTEGER', 26), "
+            "('USMALLINT[]', 22), ('UBIGINT[]', 30)) "
             "m(duck, typoid) ON m.duck = c.data_type "
             f"LEFT JOIN {s}.pg_type t ON t.oid = m.typoid "
             "UNION ALL "
             # sequences: last_value, log_cnt, is_called
-            "SELECT q.oid, v.name, v.typ, -1, v.len, v.n::SMALLINT, 0, -1, -1, true, "
+            "SELECT q.oid, v.name, v.typ::UINTEGER, -1, v.len, v.n::SMALLINT, 0, -1, -1, true, "
             "CASE WHEN v.len = 8 THEN 'd' ELSE 'c' END, 'p', '', true, false, false, '', '', "
             "false, true, 0, 0, NULL, NULL, NULL, NULL "
             f"FROM {s}.__seq q, (VALUES ('last_value', {pt.INT8_OID}, 8, 1), "
@@ -1596,6 +1604,11 @@ def _ordered_definitions() -> list[str]:
     for name in defs:
         visit(name, ())
     return out
+
+
+def _sql_str(text: str) -> str:
+    """`text` for inside a SQL string literal."""
+    return text.replace("'", "''")
 
 
 def _table_ddl(name: str) -> str:

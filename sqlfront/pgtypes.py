@@ -69,6 +69,7 @@ import datetime as dt
 import json
 import math
 import re
+import string
 import struct
 import uuid
 from collections.abc import Callable
@@ -244,6 +245,11 @@ ELEMENT_OF: dict[int, int] = {t.oid: t.elem_oid for t in TYPES.values() if t.cat
 # --------------------------------------------------------------------------------------------
 # DuckDB result types
 
+# The DuckDB type of the emulated catalog's `"char"` columns (pg_type.typtype): an ENUM of the
+# ASCII letters, spelled as duckdb prints it, so that results report "char" (asyncpg reads
+# typtype as bytes).  UINTEGER (an unsigned 32-bit integer, as an oid is) reports `oid`.
+PG_CHAR_DUCKDB = "ENUM(" + ", ".join(f"'{c}'" for c in string.ascii_letters) + ")"
+
 _DUCK_SCALARS: dict[str, int] = {
     "BOOLEAN": BOOL_OID,
     "TINYINT": INT2_OID,
@@ -251,7 +257,7 @@ _DUCK_SCALARS: dict[str, int] = {
     "SMALLINT": INT2_OID,
     "USMALLINT": INT4_OID,
     "INTEGER": INT4_OID,
-    "UINTEGER": INT8_OID,
+    "UINTEGER": OID_OID,
     "BIGINT": INT8_OID,
     "UBIGINT": NUMERIC_OID,
     "HUGEINT": NUMERIC_OID,
@@ -278,10 +284,11 @@ _DUCK_LIST = re.compile(r"^(.*)\[\d*\]$", re.S)
 
 
 # pg_catalog's int2vector / oidvector columns (pg_index.indkey, pg_proc.proargtypes): the
-# catalog emulation stores them as these DuckDB list types, used for nothing else
+# catalog emulation stores them as these DuckDB list types, used for nothing else (oidvector
+# is UBIGINT[], not UINTEGER[]: a list of UINTEGER oids, `array_agg(atttypid)`, is an oid[])
 INT2VECTOR_OID = 22
 OIDVECTOR_OID = 30
-_DUCK_SPECIAL_LISTS = {"USMALLINT[]": INT2VECTOR_OID, "UINTEGER[]": OIDVECTOR_OID}
+_DUCK_SPECIAL_LISTS = {"USMALLINT[]": INT2VECTOR_OID, "UBIGINT[]": OIDVECTOR_OID}
 
 
 def duckdb_type_to_oid(t: object) -> int:
@@ -308,6 +315,8 @@ def duckdb_type_to_oid(t: object) -> int:
 
 
 def _duck_scalar(s: str) -> int | None:
+    if s == PG_CHAR_DUCKDB:
+        return CHAR_OID
     if s.startswith("DECIMAL(") or s == "DECIMAL":
         return NUMERIC_OID
     return _DUCK_SCALARS.get(s)

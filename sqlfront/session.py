@@ -1178,6 +1178,8 @@ class Session:
             return Result(tag=tag, deallocate=target)
         if head in ("ANALYZE", "CHECKPOINT"):
             return Result(tag=head)
+        if head == "UNLISTEN":
+            return Result(tag="UNLISTEN")  # LISTEN is not supported: nothing to stop listening to
         if head == "DECLARE":
             return self._declare(rest)
         if head in ("FETCH", "MOVE"):

@@ -45,7 +45,10 @@ def to_literal(value: object) -> exp.Expression:
         lit = exp.Literal.string("[" + ",".join(repr(float(x)) for x in value.tolist()) + "]")
         lit.meta["vector"] = np.asarray(value, dtype=np.float32)
         return lit
-    if isinstance(value, dict | list) and not isinstance(value, str):
+    if isinstance(value, list) and not any(isinstance(x, dict) for x in value):
+        # an array parameter (int4[] ...): an array, so `col = ANY($1)` sees a list
+        return exp.Array(expressions=[to_literal(x) for x in value])
+    if isinstance(value, dict | list):
         return exp.Literal.string(json.dumps(value))
     if isinstance(value, bytes | bytearray | memoryview):
         text = "".join(f"\\x{b:02x}" for b in bytes(value))

@@ -34,6 +34,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from engine.database import Cluster
 from engine.errors import (
     InvalidCursorName,
@@ -549,13 +551,33 @@ class Connection:
 
     def _dry_run(self, prep: Prepared) -> Result | None:
         """Columns of a query statement, found by running it with NULL parameters."""
-        from sqlglot import exp
-
         assert self.session is not None
-        if not isinstance(prep.tree, exp.Select | exp.SetOperation):
+        tree = prep.tree
+        if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
+            return self._returning_columns(tree)
+        if not isinstance(tree, exp.Select | exp.SetOperation | exp.Values | exp.Show):
             return None
         try:
             return self.session.execute_prepared(prep, [None] * len(prep.param_oids))
+        except PgError:
+            if self.session.in_block:
+                raise
+            return None
+
+    def _returning_columns(self, tree: exp.Expression) -> Result | None:
+        """Columns of INSERT/UPDATE/DELETE ... RETURNING, without running it: the RETURNING
+        list selected from the target table with no rows (`WHERE false`)."""
+        assert self.session is not None
+        returning = tree.args.get("returning")
+        table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if returning is None or not isinstance(table, exp.Table):
+            return None
+        items = [e.copy() for e in returning.expressions]
+        if any(e.find(exp.Parameter) for e in items):
+            return None
+        query = exp.select(*items).from_(table.copy()).where(exp.false())
+        try:
+            return self.session.run(query, query.sql(dialect="postgres"))
         except PgError:
             if self.session.in_block:
                 raise

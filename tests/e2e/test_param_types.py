@@ -41,3 +41,22 @@ def test_parameter_types_are_inferred(conn):
         0.5,
     )
     conn.execute("DROP TABLE ptypes")
+
+
+def test_parameter_types_drivers_need(conn):
+    """Shapes asyncpg / node-postgres users write, typed as Postgres types them."""
+    conn.execute("DROP TABLE IF EXISTS ptypes2")
+    conn.execute("CREATE TABLE ptypes2 (id int PRIMARY KEY, e vector(2))")
+    assert _describe(conn, "q1", "SELECT id FROM ptypes2 WHERE id = ANY($1)") == [1007]  # int4[]
+    assert _describe(conn, "q2", "SELECT $1 + 1, $2 * 2.5, $3 - 10000000000") == [
+        INT4_OID,
+        1700,  # numeric
+        INT8_OID,
+    ]
+    assert _describe(conn, "q3", "SELECT id FROM ptypes2 WHERE e <-> $1 < $2") == [
+        VECTOR_OID,
+        FLOAT8_OID,
+    ]
+    # asyncpg's introspection casts: `$1::oid[]`, and `$1,$2` with no space between them
+    assert _describe(conn, "q4", "SELECT $1::oid[], $2::oid,$3::regclass") == [1028, 26, 2205]
+    conn.execute("DROP TABLE ptypes2")

@@ -521,3 +521,16 @@ def test_vector_datatype_node() -> None:
 def test_datatype_bad_modifier() -> None:
     with pytest.raises(SyntaxError_):
         datatype_name_and_args(expr("x::vector(n)").to)
+
+
+def test_adjacent_parameters_and_dollar_quotes():
+    # `$1,$2` is two parameters (stock sqlglot reads a dollar-quote tagged `1,`)
+    assert (
+        parse("INSERT INTO t VALUES ($1,$2,$3)")[0].sql("postgres")
+        == "INSERT INTO t VALUES ($1, $2, $3)"
+    )
+    assert parse("SELECT $1,$2")[0].sql("postgres") == "SELECT $1, $2"
+    assert parse("SELECT $$a,b$$, $x$it's$x$")[0].sql("postgres") == "SELECT 'a,b', 'it''s'"
+    # `::oid[]` / `::regtype[]`: arrays of the object-identifier types
+    cast = parse("SELECT $1::oid[]")[0].expressions[0]
+    assert cast.to.this == exp.DType.ARRAY and cast.to.expressions[0].name.lower() == "oid"

@@ -122,7 +122,7 @@ def test_duckdb_types_from_real_descriptions() -> None:
         ("TIME WITH TIME ZONE", 1266),
         ("DECIMAL(38,3)", 1700),
         ("UHUGEINT", 1700),
-        ("UINTEGER", 20),
+        ("UINTEGER", 26),
         ("TIMESTAMP_NS", 1114),
         ("VARCHAR[][]", 1009),
         ("STRUCT(a INTEGER)[]", 25),
