@@ -98,7 +98,8 @@ class Database:
 
     # -- the write gate ---------------------------------------------------------------------
     def writer_enter(self) -> None:
-        """A write transaction begins (waits while the optimizer holds a quiescent moment)."""
+        """A transaction (or an autocommit read) begins: it may write, or read a slot, so the
+        optimizer waits for it to end before deciding which slots are dead."""
         with self._gate:
             while self._gate_closed:
                 self._gate.wait()

@@ -461,10 +461,14 @@ class Session:
                 self.failed = True
                 raise translate(e) from e
         if read_only:
+            # a read holds the gate too: the optimizer must not drop a slot its snapshot sees
+            self.db.writer_enter()
             try:
                 return body()
             except duckdb.Error as e:
                 raise translate(e) from e
+            finally:
+                self.db.writer_exit()
         # autocommit: one DuckDB transaction per statement
         self._begin_writer()
         self.settings.begin()
