@@ -57,10 +57,11 @@ def main() -> None:
     t0 = time.perf_counter()
     ix.build(store)
     print(f"(index built in {time.perf_counter() - t0:.1f} s)")
+    g = ix.graph(store.segments[0])  # the store is one segment: one graph
     print("hnsw: ef -> us")
     efs, hus = [], []
     for ef in (10, 20, 40, 80, 160, 320, 640):
-        t = timed(lambda q, ef=ef: ix.search(q, 10, ef), queries, reps=50)
+        t = timed(lambda q, ef=ef: ix.search(g, q, 10, ef), queries, reps=50)
         efs.append(ef)
         hus.append(t)
         print(f"  {ef:5d} {t:9.1f}")
@@ -73,7 +74,7 @@ def main() -> None:
         mask = rng.random(len(base)) < s
 
         def run(q, mask=mask) -> None:
-            ix.search(q, 10, 50, keep=lambda x: bool(mask[x]))
+            ix.search(g, q, 10, 50, keep=lambda x: bool(mask[x]))
 
         t = timed(run, queries, reps=20)
         visits.append(50 / s)

@@ -29,7 +29,8 @@ def main() -> None:
     cur = con.cursor()
     ef = effective_ef(40, 10)
     raw = hnswlib.Index(space="cosine", dim=base.shape[1])
-    raw.load_index(f"{args.db}/postgres/indexes/items_embedding_idx.hnsw")
+    # the one segment of the 100k table (segment_rows 131072): its graph file
+    raw.load_index(f"{args.db}/postgres/indexes/items_embedding_idx/seg-0.hnsw")
     raw.set_ef(ef)
 
     def measure(fn, inputs):

@@ -348,9 +348,14 @@ class Database:
         catalog = self.load_catalog(self._duck)
         live = set()
         for t in catalog.values():
+            dims = {}
             for c in t.vector_columns():
                 self.store_for(t, c)
                 live.add(c.store_id)
+                dims[c.name] = c.dim
+            for ix in t.indexes:  # opens them (migrating a pre-segment graph file)
+                if ix.method == "hnsw" and ix.columns and dims.get(ix.columns[0]):
+                    self.hnsw(ix, dims[ix.columns[0]])
         if self.path is not None:
             for f in (self.path / "vectors").iterdir():
                 stem = f.name.split(".")[0]

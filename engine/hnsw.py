@@ -223,7 +223,10 @@ class HnswIndex:
         """Built (in memory, or on disk to be loaded)."""
         if self._built:
             return True
-        return self.dir is not None and (self.dir / "index.json").exists()
+        if self.dir is not None and (self.dir / "index.json").exists():
+            self._built = True
+            return True
+        return False
 
     def graph(self, seg: Segment) -> SegmentGraph | None:
         """The graph of `seg` (loaded on first use), or None if it has none yet."""

@@ -86,7 +86,7 @@ def quantized_topk(
     if not cands:
         return slots[:0], np.empty(0, dtype=np.float64), 0
     cand = np.concatenate(cands) if len(cands) > 1 else cands[0]
-    d = store.score(metric, q, cand)
+    d = store.score(metric, q, cand, pread=True)
     if not rescore:
         order = np.argsort(np.concatenate(approx_of), kind="stable")[:k]
         return cand[order], d[order], len(cand)

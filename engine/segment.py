@@ -54,6 +54,7 @@ class Segment:
         self.dim = dim
         self.dir = directory
         self.in_ram = in_ram or directory is None
+        self._path = directory / f"seg-{meta.id}.f32" if directory is not None else None
         self._lock = threading.Lock()
         self._quantized: dict[str, QuantizedCopy] = {}
         self._map: np.ndarray = np.empty((0, dim), dtype=np.float32)
@@ -111,7 +112,7 @@ class Segment:
 
     @property
     def path(self) -> Path | None:
-        return self._file_path("f32")
+        return self._path
 
     def _file_path(self, suffix: str) -> Path | None:
         return self.dir / f"seg-{self.id}.{suffix}" if self.dir is not None else None
@@ -190,13 +191,14 @@ class Segment:
                     )
             return self._map
 
-    def gather(self, rows: np.ndarray) -> np.ndarray:
-        """Rows at `rows` (a copy).  A few rows of a mapped segment are read with `pread`
-        instead of through the mapping, so rescoring candidates does not grow the process's
-        resident memory by a page per candidate (the page cache still holds them)."""
+    def gather(self, rows: np.ndarray, pread: bool = False) -> np.ndarray:
+        """Rows at `rows` (a copy).  With `pread`, a few rows of a mapped segment are read
+        with `pread` instead of through the mapping, so rescoring the candidates of quantized
+        scans does not grow the process's resident memory by a page per candidate (the page
+        cache still holds them); ~2 us a row slower than the mapping."""
         if len(rows) == 0:  # (memoryview cannot cast an empty array)
             return np.empty((0, self.dim), dtype=np.float32)
-        if self.in_ram or len(rows) > PREAD_MAX_ROWS or self.path is None:
+        if not pread or self.in_ram or len(rows) > PREAD_MAX_ROWS or self.path is None:
             return np.asarray(self.data()[rows])
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)

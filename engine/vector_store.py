@@ -288,16 +288,22 @@ class VectorStore:
         segs = self.segments
         if len(segs) == 1:
             seg = segs[0]
-            return seg.gather(seg.rows_of(slots))
+            return seg.gather(seg.rows_of(slots), pread=True)
         out = np.empty((len(slots), self.dim), dtype=np.float32)
         for seg, pos in self.group(slots):
-            out[pos] = seg.gather(seg.rows_of(slots[pos]))
+            out[pos] = seg.gather(seg.rows_of(slots[pos]), pread=True)
         return out
 
     def score(
-        self, metric: str, q: np.ndarray, slots: np.ndarray, is_sorted: bool = False
+        self,
+        metric: str,
+        q: np.ndarray,
+        slots: np.ndarray,
+        is_sorted: bool = False,
+        pread: bool = False,
     ) -> np.ndarray:
-        """Distances of the vectors at `slots` to `q`, aligned with `slots` (float64)."""
+        """Distances of the vectors at `slots` to `q`, aligned with `slots` (float64);
+        `pread` reads few-row gathers without the mapping (see `Segment.gather`)."""
         slots = np.asarray(slots, dtype=np.int64)
         out = np.empty(len(slots), dtype=np.float64)
         for seg, pos in self.group(slots, is_sorted):
@@ -305,7 +311,7 @@ class VectorStore:
             if len(rows) > _GATHER_FRACTION * seg.count:
                 out[pos] = distances(metric, seg.data(), q)[rows]
             elif len(rows) <= _CHUNK:
-                out[pos] = distances(metric, seg.gather(rows), q)
+                out[pos] = distances(metric, seg.gather(rows, pread), q)
             else:
                 data = seg.data()
                 part = np.empty(len(rows), dtype=np.float64)
