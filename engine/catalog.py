@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 SLOT_FIELD_PREFIX = "__vg"
 _SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
+_SLOT_LIST_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)\[\]$")
 
 # Postgres type name (as normalised by sqlfront.dialect) -> DuckDB storage type.
 _DUCK_TYPES: dict[str, str] = {
@@ -82,6 +83,13 @@ def slot_field(store_id: int) -> str:
 def store_id_of_duck_type(duck_type: str) -> int | None:
     """The vector store a DuckDB result column points into, or None if it is not a vector."""
     m = _SLOT_STRUCT_RE.match(duck_type)
+    return int(m.group(1)) if m else None
+
+
+def store_id_of_duck_list_type(duck_type: str) -> int | None:
+    """The vector store a DuckDB list result column (`ARRAY[v, w]`, `array_agg(v)`) points
+    into, or None if it is not a one-dimensional list of vectors."""
+    m = _SLOT_LIST_RE.match(duck_type)
     return int(m.group(1)) if m else None
 
 

@@ -568,7 +568,7 @@ def _array_text(elem_fmt: Callable[[Any], str], vector_elems: bool) -> Callable[
             if x is None:
                 parts.append("NULL")
             elif isinstance(x, list | tuple | np.ndarray) and not (
-                vector_elems and _is_vector_value(x)
+                isinstance(x, vectors.SparseVectorValue) or vector_elems and _is_vector_value(x)
             ):
                 parts.append(fmt(x))
             else:
@@ -833,7 +833,7 @@ def _bin_sparsevec(v: Any) -> bytes:
 def _array_shape(v: Any) -> list[int]:
     dims: list[int] = []
     x = v
-    while isinstance(x, list | tuple):
+    while isinstance(x, list | tuple) and not isinstance(x, vectors.SparseVectorValue):
         dims.append(len(x))
         if not x:
             break
