@@ -16,6 +16,7 @@ from sqlfront.pgtypes import (
     SPARSEVEC_ARRAY_OID,
     VECTOR_ARRAY_OID,
 )
+from tests.conftest import run_psql
 
 
 def _as_array(v) -> np.ndarray:  # noqa: ANN001 - pgvector returns Vector or ndarray by version
@@ -98,3 +99,60 @@ def test_vector_arrays_with_register_vector(vt) -> None:  # noqa: ANN001
             assert row is not None
             assert row[0][1] is None
             np.testing.assert_array_equal(_as_array(row[0][2]), [4, 5, 6])
+
+
+# ------------------------------------------------------------------ halfvec / sparsevec / bit types
+
+
+def test_catalog_types_of_pgvector_columns(vt) -> None:  # noqa: ANN001
+    rows = vt.execute(
+        "SELECT attname, atttypid, atttypmod, format_type(atttypid, atttypmod) "
+        "FROM pg_attribute WHERE attrelid = 'vt'::regclass AND attnum > 1 ORDER BY attnum"
+    ).fetchall()
+    assert rows == [
+        ("e", 16385, 3, "vector(3)"),
+        ("h", 16387, 3, "halfvec(3)"),
+        ("s", 16389, 5, "sparsevec(5)"),
+        ("b", 1560, 3, "bit(3)"),
+    ]
+    rows = vt.execute(
+        "SELECT typname, typarray, format_type(typarray, NULL) FROM pg_type "
+        "WHERE typname IN ('halfvec', 'sparsevec', 'bit') ORDER BY typname"
+    ).fetchall()
+    assert rows == [
+        ("bit", 1561, "bit[]"),
+        ("halfvec", 16388, "halfvec[]"),
+        ("sparsevec", 16390, "sparsevec[]"),
+    ]
+
+
+def test_psql_describe_shows_pgvector_types(server, vt) -> None:  # noqa: ANN001
+    out = run_psql(server, "-c", r"\d vt").stdout
+    for line in ("vector(3)", "halfvec(3)", "sparsevec(5)", "bit(3)"):
+        assert line in out, out
+
+
+def test_bit_results_have_the_bit_type(vt) -> None:  # noqa: ANN001
+    with vt.cursor() as cur:
+        cur.execute("SELECT b, binary_quantize(e) FROM vt WHERE id = 1")
+        assert cur.description is not None
+        assert [c.type_code for c in cur.description] == [1560, 1560]
+        assert cur.fetchone() == ("101", "111")
+    with vt.cursor(binary=True) as cur:  # bit_send; psycopg has no loader for bit
+        cur.execute("SELECT b, '1011001101'::bit(10) FROM vt WHERE id < 3 ORDER BY id")
+        assert cur.fetchall() == [
+            (b"\x00\x00\x00\x03\xa0", b"\x00\x00\x00\x0a\xb3\x40"),
+            (b"\x00\x00\x00\x03\x60", b"\x00\x00\x00\x0a\xb3\x40"),
+        ]
+
+
+def test_halfvec_and_sparsevec_binary_results(vt) -> None:  # noqa: ANN001
+    register_vector(vt)
+    with vt.cursor(binary=True) as cur:
+        cur.execute("SELECT h, s FROM vt WHERE id = 2")
+        row = cur.fetchone()
+        assert row is not None
+        np.testing.assert_array_equal(_as_array(row[0]), [4, 5, 6.5])
+        assert row[1].dimensions() == 5
+        assert row[1].indices() == [1]
+        assert row[1].values() == [1.5]
