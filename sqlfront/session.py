@@ -60,6 +60,8 @@ from sqlfront.settings import Settings, table_option
 from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import (
+    VECTOR_MAX_DIM,
+    check_typmod,
     dense_to_sparse,
     format_sparsevec_text,
     format_vector_text,
@@ -992,10 +994,11 @@ class Session:
         if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
                 raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
-            if targs[0] > 16000:
-                raise PgError(f"{tname} cannot have more than 16000 dimensions", sqlstate="54000")
-            if targs[0] < 1:
-                raise PgError(f"dimensions for type {tname} must be at least 1", sqlstate="22023")
+            check_typmod(tname, targs[0])
+            if targs[0] > VECTOR_MAX_DIM:  # sparsevec: stored dense
+                raise FeatureNotSupported(
+                    f"sparsevec columns of more than {VECTOR_MAX_DIM} dimensions are not supported"
+                )
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4

@@ -8,6 +8,7 @@ Expected values are what PostgreSQL 15 with pgvector 0.8.0 returns for the same 
 from __future__ import annotations
 
 import numpy as np
+import psycopg
 import pytest
 from pgvector.psycopg import register_vector
 
@@ -156,3 +157,93 @@ def test_halfvec_and_sparsevec_binary_results(vt) -> None:  # noqa: ANN001
         assert row[1].dimensions() == 5
         assert row[1].indices() == [1]
         assert row[1].values() == [1.5]
+
+
+# ------------------------------------------------------------------ comparisons, dimension limits
+
+
+@pytest.fixture
+def vc(conn):  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS vc")
+    conn.execute("CREATE TABLE vc (id int PRIMARY KEY, e vector(3), h halfvec(3))")
+    conn.execute(
+        "INSERT INTO vc VALUES (1, '[4,5,6]', '[1,2,3]'), (2, '[1,2,3]', '[1,2,3]'),"
+        " (3, '[1,2,4]', '[0,0,0]'), (4, NULL, NULL), (5, '[1,2,3]', '[9,9,9]')"
+    )
+    return conn
+
+
+def _ids(conn, sql: str) -> list[int]:  # noqa: ANN001
+    return [r[0] for r in conn.execute(sql).fetchall()]
+
+
+def test_vector_equality_in_where(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc WHERE e = '[1,2,3]' ORDER BY id") == [2, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e <> '[1,2,3]' ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e = '[1,2]'") == []  # other dimension: not equal
+    assert _ids(vc, "SELECT id FROM vc WHERE h = '[1,2,3]'::halfvec ORDER BY id") == [1, 2]
+    with vc.cursor() as cur:  # a parameter, as an app sends it
+        cur.execute("SELECT id FROM vc WHERE e = %s ORDER BY id", ("[1,2,4]",))
+        assert [r[0] for r in cur.fetchall()] == [3]
+
+
+def test_vector_ordering_comparisons(vc) -> None:  # noqa: ANN001
+    # element by element, then by dimension (pgvector's vector_cmp)
+    assert _ids(vc, "SELECT id FROM vc WHERE e < '[1,2,4]' ORDER BY id") == [2, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e <= '[1,2,4]' ORDER BY id") == [2, 3, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e > '[1,2,3]' ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e >= '[4,5,6]' ORDER BY id") == [1]
+    row = vc.execute(
+        "SELECT '[1,2]'::vector < '[1,2,3]'::vector, '[1,3]'::vector > '[1,2,3]'::vector,"
+        " '[1,2,3]'::vector = '[1,2,3]'::vector, '[1,2,3]'::vector <> '[1,2,3]'::vector"
+    ).fetchone()
+    assert row == (True, True, True, False)
+
+
+def test_order_by_vector_column(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc ORDER BY e, id") == [2, 5, 3, 1, 4]  # NULLs last
+    assert _ids(vc, "SELECT id FROM vc ORDER BY e DESC, id") == [4, 1, 3, 2, 5]
+    assert _ids(vc, "SELECT id FROM vc ORDER BY h, id") == [3, 1, 2, 5, 4]
+    rows = vc.execute("SELECT id, e::text FROM vc ORDER BY e DESC NULLS LAST LIMIT 2").fetchall()
+    assert rows == [(1, "[4,5,6]"), (3, "[1,2,4]")]
+
+
+def test_vector_equality_join(vc) -> None:  # noqa: ANN001
+    rows = vc.execute(
+        "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
+    ).fetchall()
+    assert rows == [(2, 5)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate", "message"),
+    [
+        (
+            "CREATE TABLE vbad (e vector(16001))",
+            "22023",
+            "dimensions for type vector cannot exceed 16000",
+        ),
+        (
+            "CREATE TABLE vbad (e vector(0))",
+            "22023",
+            "dimensions for type vector must be at least 1",
+        ),
+        (
+            "CREATE TABLE vbad (e halfvec(16001))",
+            "22023",
+            "dimensions for type halfvec cannot exceed 16000",
+        ),
+        ("SELECT '[1,2,3]'::vector(0)", "22023", "dimensions for type vector must be at least 1"),
+        (
+            "SELECT '[1,2,3]'::vector(16001)",
+            "22023",
+            "dimensions for type vector cannot exceed 16000",
+        ),
+        ("SELECT '[1,2,3]'::vector(2)", "22000", "expected 2 dimensions, not 3"),
+    ],
+)
+def test_vector_dimension_limits(conn, sql: str, sqlstate: str, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == sqlstate
+    assert ei.value.diag.message_primary == message
