@@ -247,3 +247,122 @@ def test_vector_dimension_limits(conn, sql: str, sqlstate: str, message: str) ->
         conn.execute(sql)
     assert ei.value.sqlstate == sqlstate
     assert ei.value.diag.message_primary == message
+
+
+# ------------------------------------------------------------------ bit / sparsevec HNSW opclasses
+
+
+def _sparse_text(v: np.ndarray) -> str:
+    items = ",".join(f"{i + 1}:{float(x)!r}" for i, x in enumerate(v) if x != 0)
+    return "{" + items + "}/" + str(len(v))
+
+
+@pytest.fixture
+def sparse_rows(conn):  # noqa: ANN001
+    """Table sv: 300 sparse 40-d vectors (about 5 non-zeros each) and their dense numpy copy."""
+    rng = np.random.default_rng(11)
+    dense = np.zeros((300, 40), dtype=np.float32)
+    for row in dense:
+        idx = rng.choice(40, size=5, replace=False)
+        row[idx] = rng.normal(size=5).astype(np.float32)
+    conn.execute("DROP TABLE IF EXISTS sv")
+    conn.execute("CREATE TABLE sv (id int PRIMARY KEY, s sparsevec(40))")
+    values = ", ".join(f"({i}, '{_sparse_text(v)}')" for i, v in enumerate(dense))
+    conn.execute(f"INSERT INTO sv VALUES {values}")
+    return conn, dense
+
+
+@pytest.mark.parametrize(
+    ("opclass", "op"),
+    [
+        ("sparsevec_l2_ops", "<->"),
+        ("sparsevec_cosine_ops", "<=>"),
+        ("sparsevec_ip_ops", "<#>"),
+        ("sparsevec_l1_ops", "<+>"),
+    ],
+)
+def test_sparsevec_hnsw_opclasses(sparse_rows, opclass: str, op: str) -> None:  # noqa: ANN001
+    conn, dense = sparse_rows
+    conn.execute(f"CREATE INDEX sv_idx ON sv USING hnsw (s {opclass}) WITH (m = 8)")
+    q = dense[7] + dense[8]
+    if op == "<->":
+        d = np.linalg.norm(dense - q, axis=1)
+    elif op == "<=>":
+        d = 1 - dense @ q / (np.linalg.norm(dense, axis=1) * np.linalg.norm(q))
+    elif op == "<#>":
+        d = -(dense @ q)
+    else:
+        d = np.abs(dense - q).sum(axis=1)
+    want = [int(i) for i in np.argsort(d, kind="stable")[:5]]
+    sql = f"SELECT id FROM sv ORDER BY s {op} %s::sparsevec LIMIT 5"
+    for strategy in ("hnsw", "auto"):
+        conn.execute(f"SET vecgres.knn_strategy = {strategy}")
+        assert _ids_p(conn, sql, (_sparse_text(q),)) == want
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (_sparse_text(q),)))
+        if op == "<+>":  # hnswlib has no L1 space: the index is kept, searches are exact
+            assert "strategy=exact" in plan and "Index: sv_idx" not in plan
+        else:
+            assert "Index: sv_idx" in plan
+            assert strategy == "auto" or "strategy=hnsw" in plan
+    conn.execute("RESET vecgres.knn_strategy")
+    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'sv_idx'").fetchone()
+    assert row == (f"CREATE INDEX sv_idx ON public.sv USING hnsw (s {opclass}) WITH (m='8')",)
+
+
+def _ids_p(conn, sql: str, params: tuple) -> list[int]:  # noqa: ANN001
+    return [r[0] for r in conn.execute(sql, params).fetchall()]
+
+
+def test_bit_hnsw_opclasses(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS bv")
+    conn.execute("CREATE TABLE bv (id int PRIMARY KEY, b bit(6))")
+    conn.execute("INSERT INTO bv VALUES (1, '111000'), (2, '110000'), (3, '000111'), (4, '111111')")
+    conn.execute("CREATE INDEX ON bv USING hnsw (b bit_hamming_ops)")
+    conn.execute("CREATE INDEX ON bv USING hnsw (b bit_jaccard_ops) WITH (m = 4)")
+    # hamming to 111100: 1, 2, 5, 2; jaccard: 1/4, 2/4, 5/6, 2/6
+    assert _ids(conn, "SELECT id FROM bv ORDER BY b <~> '111100', id LIMIT 3") == [1, 2, 4]
+    assert _ids(conn, "SELECT id FROM bv ORDER BY b <%> '111100' LIMIT 3") == [1, 4, 2]
+    names = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'bv' ORDER BY indexname"
+    ).fetchall()
+    assert names == [
+        ("CREATE INDEX bv_b_idx ON public.bv USING hnsw (b bit_hamming_ops)",),
+        ("CREATE INDEX bv_b_idx1 ON public.bv USING hnsw (b bit_jaccard_ops) WITH (m='4')",),
+        ("CREATE UNIQUE INDEX bv_pkey ON public.bv USING btree (id)",),
+    ]
+    conn.execute("REINDEX TABLE bv")
+    conn.execute("DROP INDEX bv_b_idx")
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate", "message"),
+    [
+        (
+            "CREATE INDEX ON bv2 USING hnsw (e sparsevec_l2_ops)",
+            "42804",
+            'operator class "sparsevec_l2_ops" does not accept data type vector',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING hnsw (b vector_l2_ops)",
+            "42804",
+            'operator class "vector_l2_ops" does not accept data type bit',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING ivfflat (b bit_jaccard_ops)",
+            "42704",
+            'operator class "bit_jaccard_ops" does not exist for access method "ivfflat"',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING hnsw (b)",
+            "42704",
+            'data type bit has no default operator class for access method "hnsw"',
+        ),
+    ],
+)
+def test_opclass_errors(conn, sql: str, sqlstate: str, message: str) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS bv2")
+    conn.execute("CREATE TABLE bv2 (id int, e vector(3), b bit(3))")
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == sqlstate
+    assert ei.value.diag.message_primary == message
