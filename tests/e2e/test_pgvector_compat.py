@@ -366,3 +366,33 @@ def test_opclass_errors(conn, sql: str, sqlstate: str, message: str) -> None:  #
         conn.execute(sql)
     assert ei.value.sqlstate == sqlstate
     assert ei.value.diag.message_primary == message
+
+
+# ------------------------------------------------------------------ identifier case
+
+
+def _names(conn, sql: str) -> list[str]:  # noqa: ANN001
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        assert cur.description is not None
+        return [c.name for c in cur.description]
+
+
+def test_unquoted_aliases_fold_to_lower_case(conn) -> None:  # noqa: ANN001
+    assert _names(conn, 'SELECT 1 AS FOO, 2 AS "BAR", 3 AS Baz, 4 "Qux"') == [
+        "foo",
+        "BAR",
+        "baz",
+        "Qux",
+    ]
+    assert _names(conn, 'SELECT * FROM (SELECT 1 AS ABC, 2 AS "DEF") s') == ["abc", "DEF"]
+    assert _names(conn, 'SELECT * FROM (VALUES (1, 2)) v(A, "B")') == ["a", "B"]
+    assert _names(conn, "WITH Q AS (SELECT 1 AS Z) SELECT * FROM q") == ["z"]
+    assert conn.execute("SELECT 2 AS FOO ORDER BY foo").fetchall() == [(2,)]
+
+
+def test_vector_alias_folds(vt) -> None:  # noqa: ANN001
+    assert _names(vt, "SELECT e AS EMB, e <-> '[1,2,3]' AS Dist FROM vt ORDER BY Dist LIMIT 1") == [
+        "emb",
+        "dist",
+    ]
