@@ -315,6 +315,8 @@ class _Rewriter:
             return True
         if isinstance(node, _COMPARISONS):
             return self.kind(node.this) == "vector" or self.kind(node.expression) == "vector"
+        if isinstance(node, exp.In) and node.expressions:
+            return self.kind(node.this) == "vector"
         if type(node) in _ARITH or isinstance(node, exp.Avg | exp.Sum):
             return self.kind(node) == "vector"
         if isinstance(node, exp.Cast):
@@ -351,6 +353,17 @@ class _Rewriter:
             join.set("on", exp.true())
             select.where(on.copy(), append=True, copy=False)
 
+    def order_by_vector(self, item: exp.Ordered) -> None:
+        """ORDER BY a vector column sorts by its values (vector_cmp), not by its slots; in a
+        grouped query the values join the GROUP BY (one value per slot, so the groups stay)."""
+        col = item.this
+        select = item.parent.parent if item.parent is not None else None
+        value = self.vec(col)
+        item.set("this", value)
+        group = select.args.get("group") if isinstance(select, exp.Select) else None
+        if group is not None:
+            group.append("expressions", value.copy())
+
     def is_vector_column(self, node: exp.Expression) -> bool:
         return (
             isinstance(node, exp.Column)
@@ -370,7 +383,7 @@ class _Rewriter:
             self.hoist_join_conditions(node)
         for child in list(node.iter_expressions()):
             if isinstance(child, exp.Ordered) and self.is_vector_column(child.this):
-                child.set("this", self.vec(child.this))  # ORDER BY a vector: vector_cmp
+                self.order_by_vector(child)
             elif self.is_root(child):
                 child.replace(self.translate_root(child, self.is_select_item(child)))
             elif not isinstance(child, VectorDistance):  # those keep the numpy path
@@ -458,6 +471,11 @@ class _Rewriter:
             return self.vec(node), True
         if isinstance(node, _COMPARISONS):
             return type(node)(this=self.vec(node.this), expression=self.vec(node.expression)), False
+        if isinstance(node, exp.In):
+            out = exp.In(
+                this=self.vec(node.this), expressions=[self.vec(e) for e in node.expressions]
+            )
+            return (exp.Not(this=out) if node.args.get("is_not") else out), False
         raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
 
     def bits(self, node: exp.Expression) -> exp.Expression:

@@ -208,6 +208,18 @@ def test_order_by_vector_column(vc) -> None:  # noqa: ANN001
     assert rows == [(1, "[4,5,6]"), (3, "[1,2,4]")]
 
 
+def test_vector_in_list_and_grouped_order(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc WHERE e IN ('[1,2,4]', '[4,5,6]') ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e NOT IN ('[1,2,3]', '[9,9,9]') ORDER BY id") == [
+        1,
+        3,
+    ]
+    rows = vc.execute(
+        "SELECT e::text, count(*) FROM vc WHERE id < 5 GROUP BY e ORDER BY e DESC NULLS LAST"
+    ).fetchall()
+    assert rows == [("[4,5,6]", 1), ("[1,2,4]", 1), ("[1,2,3]", 1), (None, 1)]
+
+
 def test_vector_equality_join(vc) -> None:  # noqa: ANN001
     rows = vc.execute(
         "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
