@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 SLOT_FIELD_PREFIX = "__vg"
 _SLOT_STRUCT_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)$")
+_SLOT_LIST_RE = re.compile(r"^STRUCT\(__vg(\d+) BIGINT\)\[\]$")
 
 # Postgres type name (as normalised by sqlfront.dialect) -> DuckDB storage type.
 _DUCK_TYPES: dict[str, str] = {
@@ -85,6 +86,13 @@ def store_id_of_duck_type(duck_type: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def store_id_of_duck_list_type(duck_type: str) -> int | None:
+    """The vector store a DuckDB list result column (`ARRAY[v, w]`, `array_agg(v)`) points
+    into, or None if it is not a one-dimensional list of vectors."""
+    m = _SLOT_LIST_RE.match(duck_type)
+    return int(m.group(1)) if m else None
+
+
 @dataclass
 class ColumnDef:
     name: str
@@ -134,15 +142,32 @@ TABLE_OPTION_DEFAULTS = {
 }
 
 
-# pgvector operator class -> our metric name (hnswlib space is derived from it)
+# pgvector 0.8's HNSW operator classes -> our metric name (hnswlib space is derived from it)
 OPCLASS_METRIC = {
     "vector_l2_ops": "l2",
     "vector_cosine_ops": "cosine",
     "vector_ip_ops": "ip",
+    "vector_l1_ops": "l1",
     "halfvec_l2_ops": "l2",
     "halfvec_cosine_ops": "cosine",
     "halfvec_ip_ops": "ip",
+    "halfvec_l1_ops": "l1",
+    "sparsevec_l2_ops": "l2",
+    "sparsevec_cosine_ops": "cosine",
+    "sparsevec_ip_ops": "ip",
+    "sparsevec_l1_ops": "l1",
+    "bit_hamming_ops": "hamming",
+    "bit_jaccard_ops": "jaccard",
 }
+# metrics hnswlib has no space for: such an index is recorded (method "exact") and its
+# queries are answered by exact search (numpy for l1, DuckDB for the bit metrics)
+EXACT_METRICS = frozenset({"l1", "hamming", "jaccard"})
+
+
+def opclass_type(opclass: str) -> str:
+    """The data type a pgvector operator class indexes: "vector", "halfvec", "sparsevec" or
+    "bit"."""
+    return opclass.split("_", 1)[0]
 
 
 @dataclass
@@ -151,7 +176,7 @@ class IndexDef:
 
     name: str
     columns: list[str]
-    method: str  # "hnsw" | "btree"
+    method: str  # "hnsw" | "btree" | "exact" (an HNSW index without a graph, EXACT_METRICS)
     metric: str | None = None  # hnsw: "l2" | "cosine" | "ip"
     opclass: str | None = None
     options: dict[str, int] = field(default_factory=dict)  # m, ef_construction

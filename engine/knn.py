@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from engine.catalog import slot_field, slots_sql, store_id_of_duck_type
+from engine.catalog import (
+    slot_field,
+    slots_sql,
+    store_id_of_duck_list_type,
+    store_id_of_duck_type,
+)
 from engine.database import Database
 from engine.distance import topk
 from engine.duck_errors import translate
@@ -134,12 +139,47 @@ def vector_columns(db: Database, description: list[tuple]) -> dict[int, int]:
     return out
 
 
+def vector_list_columns(description: list[tuple]) -> dict[int, int]:
+    """Result column index -> store id, for columns that hold lists of vector slots."""
+    out = {}
+    for i, d in enumerate(description):
+        sid = store_id_of_duck_list_type(str(d[1]))
+        if sid is not None:
+            out[i] = sid
+    return out
+
+
+def _materialize_lists(db: Database, cols: dict[int, int], out: list[list]) -> None:
+    """Replace each list of slot structs in the columns `cols` of `out` by a list of float32
+    arrays (NULL elements stay None)."""
+    for i, sid in cols.items():
+        key = slot_field(sid)
+        pos = [
+            (r, j)
+            for r in range(len(out))
+            if out[r][i] is not None
+            for j, x in enumerate(out[r][i])
+            if x is not None and x[key] is not None
+        ]
+        lists = {r: list(out[r][i]) for r in range(len(out)) if out[r][i] is not None}
+        for r, lst in lists.items():
+            out[r][i] = [None] * len(lst)
+        if pos:
+            slots = np.fromiter((lists[r][j][key] for r, j in pos), dtype=np.int64, count=len(pos))
+            vecs = db.store_by_id(sid).take(slots)
+            for n, (r, j) in enumerate(pos):
+                out[r][i][j] = vecs[n]
+
+
 def materialize_vectors(db: Database, description: list[tuple], rows: list[tuple]) -> list[tuple]:
-    """Replace slot structs in `rows` by float32 arrays gathered from their stores."""
+    """Replace slot structs in `rows` (also inside lists) by float32 arrays gathered from
+    their stores."""
     cols = vector_columns(db, description)
-    if not cols or not rows:
+    lists = vector_list_columns(description)
+    if not (cols or lists) or not rows:
         return rows
     out = [list(r) for r in rows]
+    _materialize_lists(db, lists, out)
     for i, sid in cols.items():
         store = db.store_by_id(sid)
         key = slot_field(sid)

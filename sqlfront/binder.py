@@ -163,6 +163,7 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
     if isinstance(node, exp.Paren):
         return const_vector(ctx, node.this, dim)
     if isinstance(node, exp.Cast) and _is_vector_type(node.to):
+        vecfuncs.vector_typmod(node.to)
         inner = node.this
         if (
             vecfuncs.vector_type_name(node.to) == "sparsevec"

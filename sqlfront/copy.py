@@ -550,11 +550,8 @@ def _str_option(name: str, value: object) -> str:
 # ============================================================================================
 # the target table and its columns
 
-_PG_TYPE_OIDS = {
-    **pt.CATALOG_TYPE_OIDS,
-    "halfvec": pt.HALFVEC_OID,
-    "sparsevec": pt.SPARSEVEC_OID,
-}
+# bit columns are copied as their text (`101`), in binary COPY too
+_PG_TYPE_OIDS = {**pt.CATALOG_TYPE_OIDS, "bit": pt.TEXT_OID}
 
 _INT_OIDS = {pt.INT2_OID: 16, pt.INT4_OID: 32, pt.INT8_OID: 64}
 _TEXT_OIDS = frozenset({pt.TEXT_OID, pt.VARCHAR_OID, pt.BPCHAR_OID, pt.NAME_OID})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 from sqlglot import exp
 
-from engine.catalog import OPCLASS_METRIC, IndexDef, TableDef
+from engine.catalog import EXACT_METRICS, OPCLASS_METRIC, IndexDef, TableDef, opclass_type
 from engine.catalog import quote_ident as _q
 from engine.database import Database
 from engine.errors import (
@@ -81,10 +81,11 @@ def create_index(
     options = _options(params)
     if method in _VECTOR_METHODS:
         ixdef = _vector_index(table, name, method, cols, opclasses, options)
-        col = table.column(cols[0])
-        assert col is not None and col.dim is not None and col.store_id is not None
         ixdef.oid = db.next_oid(cur)
-        db.hnsw(ixdef, col.dim).build(db.store(col.store_id, col.dim))
+        if ixdef.method == "hnsw":
+            col = table.column(cols[0])
+            assert col is not None and col.dim is not None and col.store_id is not None
+            db.hnsw(ixdef, col.dim).build(db.store(col.store_id, col.dim))
     elif method == "btree":
         if any(c is not None for c in opclasses):
             raise FeatureNotSupported("operator classes on btree indexes are not supported")
@@ -135,21 +136,22 @@ def _vector_index(
         raise FeatureNotSupported(f"{method} indexes cover exactly one column")
     col = table.column(cols[0])
     assert col is not None
-    if not col.is_vector:
-        raise UndefinedObject(
-            f'data type {col.pg_type} has no default operator class for access method "{method}"'
-        )
     opclass = opclasses[0]
-    if opclass is None:
+    if opclass is None or not (col.is_vector or col.pg_type == "bit"):
         raise UndefinedObject(
-            f'data type vector has no default operator class for access method "{method}"',
+            f'data type {col.pg_type} has no default operator class for access method "{method}"',
             hint="You must specify an operator class for the index or define a default "
             "operator class for the data type.",
         )
     metric = OPCLASS_METRIC.get(opclass)
-    if metric is None:
+    if metric is None or (method == "ivfflat" and metric in ("l1", "jaccard")):
         raise UndefinedObject(
             f'operator class "{opclass}" does not exist for access method "{method}"'
+        )
+    if opclass_type(opclass) != col.pg_type:
+        raise PgError(
+            f'operator class "{opclass}" does not accept data type {col.pg_type}',
+            sqlstate="42804",
         )
     if method == "ivfflat":
         options = {}  # lists/probes have no meaning for a graph; see the closing notes
@@ -174,7 +176,7 @@ def _vector_index(
     return IndexDef(
         name=name,
         columns=cols,
-        method="hnsw",
+        method="exact" if metric in EXACT_METRICS else "hnsw",
         metric=metric,
         opclass=opclass,
         options={"m": m, "ef_construction": efc},

@@ -1105,6 +1105,7 @@ def _macros() -> list[str]:
         "WHEN pg_type = 'numeric' AND len(type_args) >= 1 THEN "
         "((type_args[1] << 16) | coalesce(type_args[2], 0)) + 4 "
         "WHEN pg_type = 'char' THEN coalesce(type_args[1], 1) + 4 "
+        "WHEN pg_type = 'bit' AND typmod < 0 AND len(type_args) >= 1 THEN type_args[1] "
         "WHEN pg_type = 'varchar' AND typmod < 0 AND len(type_args) >= 1 THEN type_args[1] + 4 "
         "ELSE coalesce(typmod, -1) END",
         f"CREATE OR REPLACE MACRO {s}.quote_ident(x) AS CASE "
@@ -1127,6 +1128,7 @@ def _macros() -> list[str]:
         f"(CASE type_oid WHEN {pt.VARCHAR_OID} THEN 'character varying' "
         "ELSE 'character' END) || '(' || (typmod - 4)::VARCHAR || ')' "
         f"WHEN type_oid = {pt.BPCHAR_OID} AND typmod IS NOT NULL THEN 'bpchar' "
+        f"WHEN type_oid = {pt.BIT_OID} AND typmod >= 0 THEN 'bit(' || typmod::VARCHAR || ')' "
         f"WHEN type_oid = {pt.NUMERIC_OID} AND typmod >= 4 THEN 'numeric(' || "
         "((typmod - 4) >> 16)::VARCHAR || ',' || ((typmod - 4) & 65535)::VARCHAR || ')' "
         f"WHEN type_oid IN ({pt.TIMESTAMP_OID}, {pt.TIMESTAMPTZ_OID}, {pt.TIME_OID}, "

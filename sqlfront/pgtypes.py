@@ -115,6 +115,7 @@ TIMESTAMPTZ_OID = 1184
 INTERVAL_OID = 1186
 TIMETZ_OID = 1266
 NUMERIC_OID = 1700
+BIT_OID = 1560
 UUID_OID = 2950
 JSONB_OID = 3802
 
@@ -137,6 +138,7 @@ DATE_ARRAY_OID = 1182
 TIME_ARRAY_OID = 1183
 TIMESTAMPTZ_ARRAY_OID = 1185
 INTERVAL_ARRAY_OID = 1187
+BIT_ARRAY_OID = 1561
 NUMERIC_ARRAY_OID = 1231
 TIMETZ_ARRAY_OID = 1270
 UUID_ARRAY_OID = 2951
@@ -177,6 +179,9 @@ CATALOG_TYPE_OIDS: dict[str, int] = {
     "interval": INTERVAL_OID,
     "uuid": UUID_OID,
     "vector": VECTOR_OID,
+    "halfvec": HALFVEC_OID,
+    "sparsevec": SPARSEVEC_OID,
+    "bit": BIT_OID,
 }
 
 
@@ -218,6 +223,7 @@ def _build_types() -> dict[int, PgType]:
         (TIMETZ_OID, "timetz", 12, TIMETZ_ARRAY_OID, 0, "D"),
         (NUMERIC_OID, "numeric", -1, NUMERIC_ARRAY_OID, 0, "N"),
         (UUID_OID, "uuid", 16, UUID_ARRAY_OID, 0, "U"),
+        (BIT_OID, "bit", -1, BIT_ARRAY_OID, 0, "V"),
         (JSONB_OID, "jsonb", -1, JSONB_ARRAY_OID, 0, "U"),
         # pgvector: CREATE TYPE ... (INTERNALLENGTH = VARIABLE, STORAGE = external); category U
         (VECTOR_OID, "vector", -1, VECTOR_ARRAY_OID, 0, "U"),
@@ -269,6 +275,7 @@ _DUCK_SCALARS: dict[str, int] = {
     "VARCHAR": TEXT_OID,
     "JSON": JSONB_OID,
     "BLOB": BYTEA_OID,
+    "BIT": BIT_OID,
     "DATE": DATE_OID,
     "TIME": TIME_OID,
     "TIME WITH TIME ZONE": TIMETZ_OID,
@@ -298,7 +305,7 @@ def duckdb_type_to_oid(t: object) -> int:
     ``TIMESTAMP WITH TIME ZONE``, ``INTEGER[]``, ``FLOAT[3]`` (fixed-size ARRAY), ``INTEGER[][]``.
     Lists and arrays map to the Postgres array of their innermost element type (Postgres arrays
     are multi-dimensional under one OID); anything without a Postgres counterpart (STRUCT,
-    MAP, UNION, ENUM, BIT, lists of those, the NULL type...) is reported as text, which is also
+    MAP, UNION, ENUM, lists of those, the NULL type...) is reported as text, which is also
     what Postgres reports for an untyped NULL column.
     """
     s = str(t).strip()
@@ -568,7 +575,7 @@ def _array_text(elem_fmt: Callable[[Any], str], vector_elems: bool) -> Callable[
             if x is None:
                 parts.append("NULL")
             elif isinstance(x, list | tuple | np.ndarray) and not (
-                vector_elems and _is_vector_value(x)
+                isinstance(x, vectors.SparseVectorValue) or vector_elems and _is_vector_value(x)
             ):
                 parts.append(fmt(x))
             else:
@@ -806,6 +813,14 @@ def _bin_uuid(v: Any) -> bytes:
     return v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes
 
 
+def _bin_bit(v: Any) -> bytes:
+    """bit_send: int32 bit count, then the bits high bit first, zero-padded to a byte."""
+    bits = v if isinstance(v, str) else str(v)
+    n = len(bits)
+    packed = int(bits, 2) << (-n % 8) if n else 0
+    return _S_INT4.pack(n) + packed.to_bytes((n + 7) // 8, "big")
+
+
 def _bin_vector(v: Any) -> bytes:
     if isinstance(v, str):
         v = vectors.parse_vector_text(v)
@@ -833,7 +848,7 @@ def _bin_sparsevec(v: Any) -> bytes:
 def _array_shape(v: Any) -> list[int]:
     dims: list[int] = []
     x = v
-    while isinstance(x, list | tuple):
+    while isinstance(x, list | tuple) and not isinstance(x, vectors.SparseVectorValue):
         dims.append(len(x))
         if not x:
             break
@@ -902,6 +917,7 @@ _BINARY_ENCODERS: dict[int, Callable[[Any], bytes]] = {
     TIMESTAMPTZ_OID: _bin_timestamptz,
     INTERVAL_OID: _bin_interval,
     UUID_OID: _bin_uuid,
+    BIT_OID: _bin_bit,
     VECTOR_OID: _bin_vector,
     HALFVEC_OID: _bin_halfvec,
     SPARSEVEC_OID: _bin_sparsevec,

@@ -35,7 +35,7 @@ from engine.errors import (
     SyntaxError_,
     UndefinedObject,
 )
-from engine.knn import vector_columns
+from engine.knn import vector_columns, vector_list_columns
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
@@ -45,10 +45,14 @@ from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_stateme
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
 from sqlfront.pgtypes import (
+    ARRAY_OF,
     FLOAT8_OID,
+    HALFVEC_ARRAY_OID,
     HALFVEC_OID,
+    SPARSEVEC_ARRAY_OID,
     SPARSEVEC_OID,
     TEXT_OID,
+    VECTOR_ARRAY_OID,
     VECTOR_OID,
     duckdb_type_to_oid,
 )
@@ -56,6 +60,8 @@ from sqlfront.settings import Settings, table_option
 from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import (
+    VECTOR_MAX_DIM,
+    check_typmod,
     dense_to_sparse,
     format_sparsevec_text,
     format_vector_text,
@@ -637,12 +643,16 @@ class Session:
         cols = self._columns(res.description)
         rows = _vector_values(res.description, res.rows)
         sparse = [i for i, c in enumerate(cols) if c.type_oid == SPARSEVEC_OID]
-        if sparse and rows:  # sparsevec columns are stored dense
+        sparse_lists = [i for i, c in enumerate(cols) if c.type_oid == SPARSEVEC_ARRAY_OID]
+        if (sparse or sparse_lists) and rows:  # sparsevec columns are stored dense
             out = [list(r) for r in rows]
             for r in out:
                 for i in sparse:
                     if r[i] is not None:
                         r[i] = dense_to_sparse(r[i])
+                for i in sparse_lists:
+                    if r[i] is not None:
+                        r[i] = [None if x is None else dense_to_sparse(x) for x in r[i]]
             rows = [tuple(r) for r in out]
         return Result(tag=tag, columns=cols, rows=rows)
 
@@ -656,13 +666,25 @@ class Session:
                 for t in self.catalog.values()
                 for c in t.vector_columns()
             }
+        lists = vector_list_columns(description)
+        if lists:
+            kinds = {
+                c.store_id: c.pg_type  # type: ignore[misc]
+                for t in self.catalog.values()
+                for c in t.vector_columns()
+            }
         for i, d in enumerate(description):
             if i in vec:
                 dim = self.db.store_by_id(vec[i]).dim
                 oid = _VECTOR_TYPE_OIDS.get(kinds.get(vec[i], "vector"), VECTOR_OID)
                 cols.append(Column(d[0], oid, dim))
+            elif i in lists:
+                oid = _VECTOR_TYPE_OIDS.get(kinds.get(lists[i], "vector"), VECTOR_OID)
+                cols.append(Column(d[0], ARRAY_OF[oid]))
             elif str(d[1]) == vecfuncs.VALUE_TYPE:
                 cols.append(Column(d[0], VECTOR_OID))
+            elif str(d[1]).endswith("[]") and str(d[1])[:-2] in _LIST_VALUE_TYPES:
+                cols.append(Column(d[0], _LIST_VALUE_TYPES[str(d[1])[:-2]]))
             elif str(d[1]) in (vecfuncs.TEXT_TYPE, vecfuncs.SPARSE_TEXT_TYPE):
                 cols.append(Column(d[0], TEXT_OID))
             elif str(d[1]) == vecfuncs.HALF_TYPE:
@@ -976,10 +998,11 @@ class Session:
         if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
                 raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
-            if targs[0] > 16000:
-                raise PgError(f"{tname} cannot have more than 16000 dimensions", sqlstate="54000")
-            if targs[0] < 1:
-                raise PgError(f"dimensions for type {tname} must be at least 1", sqlstate="22023")
+            check_typmod(tname, targs[0])
+            if targs[0] > VECTOR_MAX_DIM:  # sparsevec: stored dense
+                raise FeatureNotSupported(
+                    f"sparsevec columns of more than {VECTOR_MAX_DIM} dimensions are not supported"
+                )
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4
@@ -1222,25 +1245,45 @@ def _vector_values(description: list[tuple], rows: list[tuple]) -> list[tuple]:
         vecfuncs.SPARSE_TEXT_TYPE: vecfuncs.SPARSE_TEXT_FIELD,
     }
     kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
-    if not kinds or not rows:
+    lists = {
+        i: fields[str(d[1])[:-2]]
+        for i, d in enumerate(description)
+        if str(d[1]).endswith("[]") and str(d[1])[:-2] in _LIST_VALUE_TYPES
+    }
+    if not (kinds or lists) or not rows:
         return rows
     out = [list(r) for r in rows]
     for i, tag in kinds.items():
         for r in out:
-            v = r[i]
-            if v is not None and v[tag] is not None:
-                arr = np.asarray(v[tag], dtype=np.float32)
-                if tag == vecfuncs.HALF_FIELD:
-                    r[i] = round_halfvec(arr)
-                elif tag == vecfuncs.TEXT_FIELD:
-                    r[i] = format_vector_text(arr)
-                elif tag == vecfuncs.SPARSE_TEXT_FIELD:
-                    r[i] = format_sparsevec_text(dense_to_sparse(arr))
-                else:
-                    r[i] = arr
-            else:
-                r[i] = None
+            r[i] = _vector_value(r[i], tag)
+    for i, tag in lists.items():
+        for r in out:
+            if r[i] is not None:
+                r[i] = [_vector_value(x, tag) for x in r[i]]
     return [tuple(r) for r in out]
+
+
+# vecfuncs value types whose lists (`array_agg(v + w)`, `ARRAY['[1,2]'::vector]`) are arrays
+# of vectors: DuckDB type -> the array's OID
+_LIST_VALUE_TYPES = {
+    vecfuncs.VALUE_TYPE: VECTOR_ARRAY_OID,
+    vecfuncs.HALF_TYPE: HALFVEC_ARRAY_OID,
+    vecfuncs.SPARSE_TYPE: SPARSEVEC_ARRAY_OID,
+}
+
+
+def _vector_value(v: dict | None, tag: str) -> object:
+    """One vecfuncs struct value (`{tag: FLOAT[]}`) as a float32 array or pgvector's text."""
+    if v is None or v[tag] is None:
+        return None
+    arr = np.asarray(v[tag], dtype=np.float32)
+    if tag == vecfuncs.HALF_FIELD:
+        return round_halfvec(arr)
+    if tag == vecfuncs.TEXT_FIELD:
+        return format_vector_text(arr)
+    if tag == vecfuncs.SPARSE_TEXT_FIELD:
+        return format_sparsevec_text(dense_to_sparse(arr))
+    return arr  # a sparsevec is made sparse by `_rows_result`
 
 
 def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:

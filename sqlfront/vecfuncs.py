@@ -48,7 +48,7 @@ from sqlfront.dialect import (
     NegInnerProduct,
     VectorDistance,
 )
-from sqlfront.vectors import round_halfvec
+from sqlfront.vectors import check_typmod, round_halfvec
 
 if TYPE_CHECKING:
     from sqlfront.binder import BindContext
@@ -214,6 +214,9 @@ _DISTANCE_FUNCS: dict[str, type[VectorDistance]] = {
 _METRIC_MACRO = {"l2": "l2", "cosine": "cosine", "l1": "l1"}
 _BIT_METRICS = {"hamming", "jaccard"}
 _ARITH = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.DPipe: "cat"}
+# pgvector's btree comparisons (vector_cmp: element by element, then by dimension) are
+# DuckDB's FLOAT[] comparisons; a sparsevec compares as its dense values (as sparsevec_cmp)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
@@ -244,11 +247,12 @@ def is_vector_type(dt: exp.Expression) -> bool:
     return vector_type_name(dt) is not None
 
 
-def _typmod(dt: exp.DataType) -> int | None:
+def vector_typmod(dt: exp.DataType) -> int | None:
+    """The dimension of `vector(n)` (checked as pgvector's typmod_in does), or None."""
     for p in dt.expressions:
         v = p.this if isinstance(p, exp.DataTypeParam) else p
-        if isinstance(v, exp.Literal) and v.name.isdigit():
-            return int(v.name)
+        if isinstance(v, exp.Literal) and v.name.lstrip("-").isdigit():
+            return check_typmod(vector_type_name(dt) or "vector", int(v.name))
     return None
 
 
@@ -309,6 +313,10 @@ class _Rewriter:
             return self.b.analyze_distance(self.ctx, node) is self.b.GENERIC
         if _func_name(node) is not None:
             return True
+        if isinstance(node, _COMPARISONS):
+            return self.kind(node.this) == "vector" or self.kind(node.expression) == "vector"
+        if isinstance(node, exp.In) and node.expressions:
+            return self.kind(node.this) == "vector"
         if type(node) in _ARITH or isinstance(node, exp.Avg | exp.Sum):
             return self.kind(node) == "vector"
         if isinstance(node, exp.Cast):
@@ -320,11 +328,47 @@ class _Rewriter:
                 )
                 return not (
                     hit is not None
-                    and _typmod(node.to) is None
+                    and vector_typmod(node.to) is None
                     and hit[2].pg_type == vector_type_name(node.to)
                 )
             return self.kind(node.this) == "vector"
         return False
+
+    def hoist_join_conditions(self, select: exp.Select) -> None:
+        """An inner join's ON with a vector expression (`a.e = b.e`) moves to WHERE: the
+        vectors' helper joins come after every FROM item, too late for an ON clause."""
+        for join in select.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None or not any(
+                self.is_root(n) for n in on.walk() if isinstance(n, exp.Expression)
+            ):
+                continue
+            if join.args.get("side") or str(join.args.get("kind") or "").upper() not in (
+                "",
+                "INNER",
+            ):
+                raise FeatureNotSupported(
+                    "vector expressions in the ON clause of an outer join are not supported"
+                )
+            join.set("on", exp.true())
+            select.where(on.copy(), append=True, copy=False)
+
+    def order_by_vector(self, item: exp.Ordered) -> None:
+        """ORDER BY a vector column sorts by its values (vector_cmp), not by its slots; in a
+        grouped query the values join the GROUP BY (one value per slot, so the groups stay)."""
+        col = item.this
+        select = item.parent.parent if item.parent is not None else None
+        value = self.vec(col)
+        item.set("this", value)
+        group = select.args.get("group") if isinstance(select, exp.Select) else None
+        if group is not None:
+            group.append("expressions", value.copy())
+
+    def is_vector_column(self, node: exp.Expression) -> bool:
+        return (
+            isinstance(node, exp.Column)
+            and self.b.resolve_vector_column(self.ctx, node) is not None
+        )
 
     # -- translation
     def is_select_item(self, node: exp.Expression) -> bool:
@@ -335,8 +379,12 @@ class _Rewriter:
         return isinstance(top, exp.Select) and node.parent is top and node in top.expressions
 
     def rewrite(self, node: exp.Expression) -> None:
+        if isinstance(node, exp.Select):
+            self.hoist_join_conditions(node)
         for child in list(node.iter_expressions()):
-            if self.is_root(child):
+            if isinstance(child, exp.Ordered) and self.is_vector_column(child.this):
+                self.order_by_vector(child)
+            elif self.is_root(child):
                 child.replace(self.translate_root(child, self.is_select_item(child)))
             elif not isinstance(child, VectorDistance):  # those keep the numpy path
                 self.rewrite(child)
@@ -421,6 +469,13 @@ class _Rewriter:
             return _call(macro, self.vec(node.this)), True
         if isinstance(node, exp.Cast):
             return self.vec(node), True
+        if isinstance(node, _COMPARISONS):
+            return type(node)(this=self.vec(node.this), expression=self.vec(node.expression)), False
+        if isinstance(node, exp.In):
+            out = exp.In(
+                this=self.vec(node.this), expressions=[self.vec(e) for e in node.expressions]
+            )
+            return (exp.Not(this=out) if node.args.get("is_not") else out), False
         raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
 
     def bits(self, node: exp.Expression) -> exp.Expression:
@@ -457,7 +512,7 @@ class _Rewriter:
             ref, table, col = hit
             return self.column(node, ref, table.name, col.name, col.store_id)  # type: ignore[arg-type]
         if isinstance(node, exp.Cast) and is_vector_type(node.to):
-            n = _typmod(node.to)
+            n = vector_typmod(node.to)
             inner = node.this
             if b.is_const_vector_node(inner):
                 v = b.const_vector(self.ctx, node, n)

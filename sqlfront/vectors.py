@@ -50,6 +50,7 @@ from engine.errors import (
     InvalidTextRepresentation,
     ProgramLimitExceeded,
     ProtocolViolation,
+    pg_error,
 )
 
 __all__ = [
@@ -76,6 +77,18 @@ __all__ = [
 
 VECTOR_MAX_DIM = 16000
 """pgvector's VECTOR_MAX_DIM (also the limit of halfvec's text input loop)."""
+
+
+def check_typmod(type_name: str, dim: int) -> int:
+    """pgvector's `vector_typmod_in` / `halfvec_typmod_in` / `sparsevec_typmod_in`: the
+    dimension of `vector(dim)`, or its 22023 error."""
+    top = SPARSEVEC_MAX_DIM if type_name == "sparsevec" else VECTOR_MAX_DIM
+    if dim < 1:
+        raise pg_error("22023", f"dimensions for type {type_name} must be at least 1")
+    if dim > top:
+        raise pg_error("22023", f"dimensions for type {type_name} cannot exceed {top}")
+    return dim
+
 
 # vector_isspace(): exactly these six, like C's isspace() in the "C" locale.
 _WS = " \t\n\r\v\f"

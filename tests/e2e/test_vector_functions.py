@@ -529,7 +529,8 @@ def test_pgvector_python_types(server) -> None:  # noqa: ANN001
         for binary in (False, True):
             cur = c.cursor(binary=binary)
             b, h, s = cur.execute("SELECT b, h, s FROM vp").fetchone()
-            assert b == "101"
+            # bit_send in binary (int4 length, bits); psycopg has no loader for bit
+            assert b == (b"\x00\x00\x00\x03\xa0" if binary else "101")
             assert isinstance(h, HalfVector) and h.to_list() == [1.099609375, 2.0, 3.0]
             assert isinstance(s, SparseVector) and s.to_list() == [0, 2.5, 0, 0]
             got = cur.execute(

@@ -127,7 +127,7 @@ def test_duckdb_types_from_real_descriptions() -> None:
         ("VARCHAR[][]", 1009),
         ("STRUCT(a INTEGER)[]", 25),
         ("MAP(INTEGER, INTEGER)", 25),
-        ("BIT", 25),
+        ("BIT", 1560),  # pgvector's binary vectors: Postgres bit
     ],
 )
 def test_duckdb_type_spellings(spelling: str, oid: int) -> None:

@@ -1,0 +1,410 @@
+"""An app written for pgvector runs unchanged: arrays of vectors, the catalog types of halfvec /
+sparsevec / bit columns, comparison operators, dimension limits, the bit and sparsevec HNSW
+operator classes, and alias case folding.
+
+Expected values are what PostgreSQL 15 with pgvector 0.8.0 returns for the same statements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg
+import pytest
+from pgvector.psycopg import register_vector
+
+from sqlfront.pgtypes import (
+    HALFVEC_ARRAY_OID,
+    SPARSEVEC_ARRAY_OID,
+    VECTOR_ARRAY_OID,
+)
+from tests.conftest import run_psql
+
+
+def _as_array(v) -> np.ndarray:  # noqa: ANN001 - pgvector returns Vector or ndarray by version
+    return np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32)
+
+
+@pytest.fixture
+def vt(conn):  # noqa: ANN001
+    """Table vt: one row of each pgvector type, a second row, and a row of NULLs."""
+    conn.execute("DROP TABLE IF EXISTS vt")
+    conn.execute(
+        "CREATE TABLE vt (id int PRIMARY KEY, e vector(3), h halfvec(3), s sparsevec(5), b bit(3))"
+    )
+    conn.execute(
+        "INSERT INTO vt VALUES (1, '[1,2,3]', '[1,2,3]', '{1:1,3:2}/5', '101'),"
+        " (2, '[4,5,6]', '[4,5,6.5]', '{2:1.5}/5', '011'), (3, NULL, NULL, NULL, NULL)"
+    )
+    return conn
+
+
+# ------------------------------------------------------------------ arrays of vectors
+
+
+def _text_row(conn, sql: str) -> tuple[int, str]:  # noqa: ANN001
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        assert cur.description is not None
+        oid = cur.description[0].type_code
+        row = cur.fetchone()
+        assert row is not None
+        return oid, row[0]
+
+
+def test_array_constructor_of_vector_column(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT ARRAY[e, e] FROM vt WHERE id = 1")
+    assert oid == VECTOR_ARRAY_OID
+    assert text == '{"[1,2,3]","[1,2,3]"}'
+
+
+def test_array_agg_of_vectors_text(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT array_agg(e ORDER BY id) FROM vt")
+    assert oid == VECTOR_ARRAY_OID
+    assert text == '{"[1,2,3]","[4,5,6]",NULL}'
+
+
+def test_array_agg_of_halfvec_and_sparsevec(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT array_agg(h ORDER BY id) FROM vt")
+    assert (oid, text) == (HALFVEC_ARRAY_OID, '{"[1,2,3]","[4,5,6.5]",NULL}')
+    oid, text = _text_row(vt, "SELECT array_agg(s ORDER BY id) FROM vt WHERE s IS NOT NULL")
+    assert (oid, text) == (SPARSEVEC_ARRAY_OID, '{"{1:1,3:2}/5","{2:1.5}/5"}')
+
+
+def test_array_of_computed_vectors(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT array_agg(e + e ORDER BY id) FROM vt WHERE id < 3")
+    assert (oid, text) == (VECTOR_ARRAY_OID, '{"[2,4,6]","[8,10,12]"}')
+    oid, text = _text_row(vt, "SELECT ARRAY['[1,2]'::vector, '[3,4.5]'::vector]")
+    assert (oid, text) == (VECTOR_ARRAY_OID, '{"[1,2]","[3,4.5]"}')
+
+
+def test_array_of_vectors_element_and_empty(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT (array_agg(e ORDER BY id))[2] FROM vt")
+    assert text == "[4,5,6]"
+    _, text = _text_row(vt, "SELECT array_agg(e) FROM vt WHERE id > 10")
+    assert text is None
+
+
+def test_vector_arrays_with_register_vector(vt) -> None:  # noqa: ANN001
+    register_vector(vt)
+    for binary in (False, True):
+        with vt.cursor(binary=binary) as cur:
+            cur.execute("SELECT array_agg(e ORDER BY id) FROM vt WHERE id < 3")
+            row = cur.fetchone()
+            assert row is not None
+            got = [_as_array(v) for v in row[0]]
+            assert len(got) == 2
+            np.testing.assert_array_equal(got[0], [1, 2, 3])
+            np.testing.assert_array_equal(got[1], [4, 5, 6])
+            cur.execute("SELECT ARRAY[e, NULL, e] FROM vt WHERE id = 2")
+            row = cur.fetchone()
+            assert row is not None
+            assert row[0][1] is None
+            np.testing.assert_array_equal(_as_array(row[0][2]), [4, 5, 6])
+
+
+# ------------------------------------------------------------------ halfvec / sparsevec / bit types
+
+
+def test_catalog_types_of_pgvector_columns(vt) -> None:  # noqa: ANN001
+    rows = vt.execute(
+        "SELECT attname, atttypid, atttypmod, format_type(atttypid, atttypmod) "
+        "FROM pg_attribute WHERE attrelid = 'vt'::regclass AND attnum > 1 ORDER BY attnum"
+    ).fetchall()
+    assert rows == [
+        ("e", 16385, 3, "vector(3)"),
+        ("h", 16387, 3, "halfvec(3)"),
+        ("s", 16389, 5, "sparsevec(5)"),
+        ("b", 1560, 3, "bit(3)"),
+    ]
+    rows = vt.execute(
+        "SELECT typname, typarray, format_type(typarray, NULL) FROM pg_type "
+        "WHERE typname IN ('halfvec', 'sparsevec', 'bit') ORDER BY typname"
+    ).fetchall()
+    assert rows == [
+        ("bit", 1561, "bit[]"),
+        ("halfvec", 16388, "halfvec[]"),
+        ("sparsevec", 16390, "sparsevec[]"),
+    ]
+
+
+def test_psql_describe_shows_pgvector_types(server, vt) -> None:  # noqa: ANN001
+    out = run_psql(server, "-c", r"\d vt").stdout
+    for line in ("vector(3)", "halfvec(3)", "sparsevec(5)", "bit(3)"):
+        assert line in out, out
+
+
+def test_bit_results_have_the_bit_type(vt) -> None:  # noqa: ANN001
+    with vt.cursor() as cur:
+        cur.execute("SELECT b, binary_quantize(e) FROM vt WHERE id = 1")
+        assert cur.description is not None
+        assert [c.type_code for c in cur.description] == [1560, 1560]
+        assert cur.fetchone() == ("101", "111")
+    with vt.cursor(binary=True) as cur:  # bit_send; psycopg has no loader for bit
+        cur.execute("SELECT b, '1011001101'::bit(10) FROM vt WHERE id < 3 ORDER BY id")
+        assert cur.fetchall() == [
+            (b"\x00\x00\x00\x03\xa0", b"\x00\x00\x00\x0a\xb3\x40"),
+            (b"\x00\x00\x00\x03\x60", b"\x00\x00\x00\x0a\xb3\x40"),
+        ]
+
+
+def test_halfvec_and_sparsevec_binary_results(vt) -> None:  # noqa: ANN001
+    register_vector(vt)
+    with vt.cursor(binary=True) as cur:
+        cur.execute("SELECT h, s FROM vt WHERE id = 2")
+        row = cur.fetchone()
+        assert row is not None
+        np.testing.assert_array_equal(_as_array(row[0]), [4, 5, 6.5])
+        assert row[1].dimensions() == 5
+        assert row[1].indices() == [1]
+        assert row[1].values() == [1.5]
+
+
+# ------------------------------------------------------------------ comparisons, dimension limits
+
+
+@pytest.fixture
+def vc(conn):  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS vc")
+    conn.execute("CREATE TABLE vc (id int PRIMARY KEY, e vector(3), h halfvec(3))")
+    conn.execute(
+        "INSERT INTO vc VALUES (1, '[4,5,6]', '[1,2,3]'), (2, '[1,2,3]', '[1,2,3]'),"
+        " (3, '[1,2,4]', '[0,0,0]'), (4, NULL, NULL), (5, '[1,2,3]', '[9,9,9]')"
+    )
+    return conn
+
+
+def _ids(conn, sql: str) -> list[int]:  # noqa: ANN001
+    return [r[0] for r in conn.execute(sql).fetchall()]
+
+
+def test_vector_equality_in_where(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc WHERE e = '[1,2,3]' ORDER BY id") == [2, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e <> '[1,2,3]' ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e = '[1,2]'") == []  # other dimension: not equal
+    assert _ids(vc, "SELECT id FROM vc WHERE h = '[1,2,3]'::halfvec ORDER BY id") == [1, 2]
+    with vc.cursor() as cur:  # a parameter, as an app sends it
+        cur.execute("SELECT id FROM vc WHERE e = %s ORDER BY id", ("[1,2,4]",))
+        assert [r[0] for r in cur.fetchall()] == [3]
+
+
+def test_vector_ordering_comparisons(vc) -> None:  # noqa: ANN001
+    # element by element, then by dimension (pgvector's vector_cmp)
+    assert _ids(vc, "SELECT id FROM vc WHERE e < '[1,2,4]' ORDER BY id") == [2, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e <= '[1,2,4]' ORDER BY id") == [2, 3, 5]
+    assert _ids(vc, "SELECT id FROM vc WHERE e > '[1,2,3]' ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e >= '[4,5,6]' ORDER BY id") == [1]
+    row = vc.execute(
+        "SELECT '[1,2]'::vector < '[1,2,3]'::vector, '[1,3]'::vector > '[1,2,3]'::vector,"
+        " '[1,2,3]'::vector = '[1,2,3]'::vector, '[1,2,3]'::vector <> '[1,2,3]'::vector"
+    ).fetchone()
+    assert row == (True, True, True, False)
+
+
+def test_order_by_vector_column(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc ORDER BY e, id") == [2, 5, 3, 1, 4]  # NULLs last
+    assert _ids(vc, "SELECT id FROM vc ORDER BY e DESC, id") == [4, 1, 3, 2, 5]
+    assert _ids(vc, "SELECT id FROM vc ORDER BY h, id") == [3, 1, 2, 5, 4]
+    rows = vc.execute("SELECT id, e::text FROM vc ORDER BY e DESC NULLS LAST LIMIT 2").fetchall()
+    assert rows == [(1, "[4,5,6]"), (3, "[1,2,4]")]
+
+
+def test_vector_in_list_and_grouped_order(vc) -> None:  # noqa: ANN001
+    assert _ids(vc, "SELECT id FROM vc WHERE e IN ('[1,2,4]', '[4,5,6]') ORDER BY id") == [1, 3]
+    assert _ids(vc, "SELECT id FROM vc WHERE e NOT IN ('[1,2,3]', '[9,9,9]') ORDER BY id") == [
+        1,
+        3,
+    ]
+    rows = vc.execute(
+        "SELECT e::text, count(*) FROM vc WHERE id < 5 GROUP BY e ORDER BY e DESC NULLS LAST"
+    ).fetchall()
+    assert rows == [("[4,5,6]", 1), ("[1,2,4]", 1), ("[1,2,3]", 1), (None, 1)]
+
+
+def test_vector_equality_join(vc) -> None:  # noqa: ANN001
+    rows = vc.execute(
+        "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
+    ).fetchall()
+    assert rows == [(2, 5)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate", "message"),
+    [
+        (
+            "CREATE TABLE vbad (e vector(16001))",
+            "22023",
+            "dimensions for type vector cannot exceed 16000",
+        ),
+        (
+            "CREATE TABLE vbad (e vector(0))",
+            "22023",
+            "dimensions for type vector must be at least 1",
+        ),
+        (
+            "CREATE TABLE vbad (e halfvec(16001))",
+            "22023",
+            "dimensions for type halfvec cannot exceed 16000",
+        ),
+        ("SELECT '[1,2,3]'::vector(0)", "22023", "dimensions for type vector must be at least 1"),
+        (
+            "SELECT '[1,2,3]'::vector(16001)",
+            "22023",
+            "dimensions for type vector cannot exceed 16000",
+        ),
+        ("SELECT '[1,2,3]'::vector(2)", "22000", "expected 2 dimensions, not 3"),
+    ],
+)
+def test_vector_dimension_limits(conn, sql: str, sqlstate: str, message: str) -> None:  # noqa: ANN001
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == sqlstate
+    assert ei.value.diag.message_primary == message
+
+
+# ------------------------------------------------------------------ bit / sparsevec HNSW opclasses
+
+
+def _sparse_text(v: np.ndarray) -> str:
+    items = ",".join(f"{i + 1}:{float(x)!r}" for i, x in enumerate(v) if x != 0)
+    return "{" + items + "}/" + str(len(v))
+
+
+@pytest.fixture
+def sparse_rows(conn):  # noqa: ANN001
+    """Table sv: 300 sparse 40-d vectors (about 5 non-zeros each) and their dense numpy copy."""
+    rng = np.random.default_rng(11)
+    dense = np.zeros((300, 40), dtype=np.float32)
+    for row in dense:
+        idx = rng.choice(40, size=5, replace=False)
+        row[idx] = rng.normal(size=5).astype(np.float32)
+    conn.execute("DROP TABLE IF EXISTS sv")
+    conn.execute("CREATE TABLE sv (id int PRIMARY KEY, s sparsevec(40))")
+    values = ", ".join(f"({i}, '{_sparse_text(v)}')" for i, v in enumerate(dense))
+    conn.execute(f"INSERT INTO sv VALUES {values}")
+    return conn, dense
+
+
+@pytest.mark.parametrize(
+    ("opclass", "op"),
+    [
+        ("sparsevec_l2_ops", "<->"),
+        ("sparsevec_cosine_ops", "<=>"),
+        ("sparsevec_ip_ops", "<#>"),
+        ("sparsevec_l1_ops", "<+>"),
+    ],
+)
+def test_sparsevec_hnsw_opclasses(sparse_rows, opclass: str, op: str) -> None:  # noqa: ANN001
+    conn, dense = sparse_rows
+    conn.execute(f"CREATE INDEX sv_idx ON sv USING hnsw (s {opclass}) WITH (m = 8)")
+    q = dense[7] + dense[8]
+    if op == "<->":
+        d = np.linalg.norm(dense - q, axis=1)
+    elif op == "<=>":
+        d = 1 - dense @ q / (np.linalg.norm(dense, axis=1) * np.linalg.norm(q))
+    elif op == "<#>":
+        d = -(dense @ q)
+    else:
+        d = np.abs(dense - q).sum(axis=1)
+    want = [int(i) for i in np.argsort(d, kind="stable")[:5]]
+    sql = f"SELECT id FROM sv ORDER BY s {op} %s::sparsevec LIMIT 5"
+    for strategy in ("hnsw", "auto"):
+        conn.execute(f"SET vecgres.knn_strategy = {strategy}")
+        assert _ids_p(conn, sql, (_sparse_text(q),)) == want
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, (_sparse_text(q),)))
+        if op == "<+>":  # hnswlib has no L1 space: the index is kept, searches are exact
+            assert "strategy=exact" in plan and "Index: sv_idx" not in plan
+        else:
+            assert "Index: sv_idx" in plan
+            assert strategy == "auto" or "strategy=hnsw" in plan
+    conn.execute("RESET vecgres.knn_strategy")
+    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'sv_idx'").fetchone()
+    assert row == (f"CREATE INDEX sv_idx ON public.sv USING hnsw (s {opclass}) WITH (m='8')",)
+
+
+def _ids_p(conn, sql: str, params: tuple) -> list[int]:  # noqa: ANN001
+    return [r[0] for r in conn.execute(sql, params).fetchall()]
+
+
+def test_bit_hnsw_opclasses(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS bv")
+    conn.execute("CREATE TABLE bv (id int PRIMARY KEY, b bit(6))")
+    conn.execute("INSERT INTO bv VALUES (1, '111000'), (2, '110000'), (3, '000111'), (4, '111111')")
+    conn.execute("CREATE INDEX ON bv USING hnsw (b bit_hamming_ops)")
+    conn.execute("CREATE INDEX ON bv USING hnsw (b bit_jaccard_ops) WITH (m = 4)")
+    # hamming to 111100: 1, 2, 5, 2; jaccard: 1/4, 2/4, 5/6, 2/6
+    assert _ids(conn, "SELECT id FROM bv ORDER BY b <~> '111100', id LIMIT 3") == [1, 2, 4]
+    assert _ids(conn, "SELECT id FROM bv ORDER BY b <%> '111100' LIMIT 3") == [1, 4, 2]
+    names = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'bv' ORDER BY indexname"
+    ).fetchall()
+    assert names == [
+        ("CREATE INDEX bv_b_idx ON public.bv USING hnsw (b bit_hamming_ops)",),
+        ("CREATE INDEX bv_b_idx1 ON public.bv USING hnsw (b bit_jaccard_ops) WITH (m='4')",),
+        ("CREATE UNIQUE INDEX bv_pkey ON public.bv USING btree (id)",),
+    ]
+    conn.execute("REINDEX TABLE bv")
+    conn.execute("DROP INDEX bv_b_idx")
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate", "message"),
+    [
+        (
+            "CREATE INDEX ON bv2 USING hnsw (e sparsevec_l2_ops)",
+            "42804",
+            'operator class "sparsevec_l2_ops" does not accept data type vector',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING hnsw (b vector_l2_ops)",
+            "42804",
+            'operator class "vector_l2_ops" does not accept data type bit',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING ivfflat (b bit_jaccard_ops)",
+            "42704",
+            'operator class "bit_jaccard_ops" does not exist for access method "ivfflat"',
+        ),
+        (
+            "CREATE INDEX ON bv2 USING hnsw (b)",
+            "42704",
+            'data type bit has no default operator class for access method "hnsw"',
+        ),
+    ],
+)
+def test_opclass_errors(conn, sql: str, sqlstate: str, message: str) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS bv2")
+    conn.execute("CREATE TABLE bv2 (id int, e vector(3), b bit(3))")
+    with pytest.raises(psycopg.Error) as ei:
+        conn.execute(sql)
+    assert ei.value.sqlstate == sqlstate
+    assert ei.value.diag.message_primary == message
+
+
+# ------------------------------------------------------------------ identifier case
+
+
+def _names(conn, sql: str) -> list[str]:  # noqa: ANN001
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        assert cur.description is not None
+        return [c.name for c in cur.description]
+
+
+def test_unquoted_aliases_fold_to_lower_case(conn) -> None:  # noqa: ANN001
+    assert _names(conn, 'SELECT 1 AS FOO, 2 AS "BAR", 3 AS Baz, 4 "Qux"') == [
+        "foo",
+        "BAR",
+        "baz",
+        "Qux",
+    ]
+    assert _names(conn, 'SELECT * FROM (SELECT 1 AS ABC, 2 AS "DEF") s') == ["abc", "DEF"]
+    assert _names(conn, 'SELECT * FROM (VALUES (1, 2)) v(A, "B")') == ["a", "B"]
+    assert _names(conn, "WITH Q AS (SELECT 1 AS Z) SELECT * FROM q") == ["z"]
+    assert conn.execute("SELECT 2 AS FOO ORDER BY foo").fetchall() == [(2,)]
+
+
+def test_vector_alias_folds(vt) -> None:  # noqa: ANN001
+    assert _names(vt, "SELECT e AS EMB, e <-> '[1,2,3]' AS Dist FROM vt ORDER BY Dist LIMIT 1") == [
+        "emb",
+        "dist",
+    ]
