@@ -1,6 +1,6 @@
 """The background optimizer of one database: what sealed segments carry, merges and vacuum.
 
-Owns: a thread that, woken when a segment seals or a write commits, brings every vector
+Owns: a thread that, woken when a segment seals and every 30 s, brings every vector
 store's sealed segments up to date — their quantized copy for the table's `quantization`,
 a graph for each HNSW index on the column — and compacts segments like Qdrant's merge and
 vacuum optimizers: a run of adjacent sealed segments that are small (fewer live rows than
