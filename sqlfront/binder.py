@@ -78,8 +78,27 @@ class BindContext:
 # ------------------------------------------------------------------------------- tables
 
 
+def _bytea_hex_literals(tree: exp.Expression) -> None:
+    """`'\\x00ff'::bytea` is Postgres's hex input (the whole string after `\\x`); DuckDB
+    reads `\\xHH` escapes one byte at a time, so spell each byte as one."""
+    for cast in list(tree.find_all(exp.Cast)):
+        lit = cast.this
+        if not (isinstance(lit, exp.Literal) and lit.is_string):
+            continue
+        if not cast.to.is_type(exp.DType.VARBINARY, exp.DType.BLOB):
+            continue
+        body = lit.this
+        if body.startswith("\\x") and len(body) % 2 == 0:
+            try:
+                raw = bytes.fromhex(body[2:])
+            except ValueError:
+                continue
+            lit.set("this", "".join(f"\\x{b:02x}" for b in raw))
+
+
 def resolve_tables(ctx: BindContext, tree: exp.Expression) -> None:
     """Check every table reference; point pg_catalog / information_schema names at ours."""
+    _bytea_hex_literals(tree)
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         name = table.name
