@@ -57,6 +57,7 @@ class Segment:
         self._path = directory / f"seg-{meta.id}.f32" if directory is not None else None
         self._lock = threading.Lock()
         self._quantized: dict[str, QuantizedCopy] = {}
+        self._persisted: set[str] = set()  # modes whose copy is in its file
         self._map: np.ndarray = np.empty((0, dim), dtype=np.float32)
         self._dirty = False
         self._file = None
@@ -220,9 +221,9 @@ class Segment:
         out = np.fromfile(self.path, dtype="<f4", count=n * self.dim, offset=4 * self.dim * start)
         return out.reshape(n, self.dim)
 
-    def chunks(self, rows: int = READ_CHUNK_ROWS):  # noqa: ANN201
-        """(start, rows) over the whole segment in chunks, by plain reads."""
-        for s in range(0, self.count, rows):
+    def chunks(self, rows: int = READ_CHUNK_ROWS, start: int = 0):  # noqa: ANN201
+        """(start, rows) over the segment from row `start` in chunks, by plain reads."""
+        for s in range(start, self.count, rows):
             yield s, self.read_rows(s, min(self.count, s + rows))
 
     # --------------------------------------------------------------- quantized
@@ -233,18 +234,22 @@ class Segment:
             if qc is None:
                 qc = self._load_quantized(mode) or QuantizedCopy(mode, self.dim)
                 self._quantized[mode] = qc
-        if qc.count < self.count:
+        if qc.count < self.count or (self.sealed and mode not in self._persisted):
             with qc.building:
                 if qc.count < self.count:
-                    for _, rows in self.chunks():
+                    for _, rows in self.chunks(start=qc.count):
                         qc.append(rows)
-                    if self.sealed:
-                        self._save_quantized(qc)
+                if self.sealed and mode not in self._persisted:
+                    self._save_quantized(qc)  # (a copy built while the segment grew, too)
+                    self._persisted.add(mode)
         return qc
 
     def has_quantized(self, mode: str) -> bool:
-        if mode in self._quantized and self._quantized[mode].count >= self.count:
+        """A complete copy exists (for a sealed segment: on disk, so a restart reads it)."""
+        if mode in self._persisted:
             return True
+        if not self.sealed:
+            return mode in self._quantized and self._quantized[mode].count >= self.count
         p = self._file_path(mode)
         return p is not None and p.exists()
 
@@ -264,7 +269,9 @@ class Segment:
         if p is None or not p.exists():
             return None
         try:
-            return QuantizedCopy.from_bytes(p.read_bytes(), self.dim)
+            qc = QuantizedCopy.from_bytes(p.read_bytes(), self.dim)
+            self._persisted.add(mode)
+            return qc
         except (ValueError, KeyError, json.JSONDecodeError):
             log.warning("quantized copy %s unreadable: rebuilding it", p)
             return None

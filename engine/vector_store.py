@@ -234,6 +234,9 @@ class VectorStore:
         """Write a compact segment over [lo, hi) holding `slots` (not yet listed)."""
         with self._lock:
             meta = SegmentMeta(id=self._new_id(), lo=lo, hi=hi)
+            # persist next_id now: after a crash the id is not handed out again, so files a
+            # half-done merge left (this segment's, its graphs') never pass for another's
+            self._write_manifest()
         meta.count = len(slots)
         in_ram = self._in_ram(SegmentMeta(0, lo, hi, sealed=True, count=len(slots)))
         return write_compact(self.dir, meta, self.dim, slots, chunks, in_ram)

@@ -287,3 +287,28 @@ def test_kill_9_during_seals_and_merges_loses_no_acknowledged_row(tmp_path):
             assert knn(c, "k", q, 10) == exact_ids(rows, q, 10)
     finally:
         again.stop()
+
+
+def test_quantized_copy_of_the_growing_segment_follows_its_appends(srv, tmp_path):
+    """The growing segment's copy is built at the first query, extended by later ones, and
+    written out when the segment seals."""
+    vecs = data(600, seed=21)
+    rows: dict[int, np.ndarray] = {}
+    with psycopg.connect(srv.dsn(), autocommit=True) as c:
+        c.execute(
+            "CREATE TABLE g (id int PRIMARY KEY, tag int, e vector(8)) "
+            "WITH (quantization = 'int8', oversampling = 3, segment_rows = 200, "
+            "autovacuum_enabled = off)"
+        )
+        for b in range(0, 600, 150):
+            load(c, "g", vecs[b : b + 150], start=b)
+            rows.update({b + i: vecs[b + i] for i in range(150)})
+            hits = 0
+            for qi in range(10):
+                q = data(1, seed=500 + b + qi)[0]
+                hits += len(set(knn(c, "g", q, 10)) & set(exact_ids(rows, q, 10)))
+            assert hits >= 95, (b, hits)  # new rows ranked on their own codes
+    # copies built while a segment grew are written out once it is sealed (no VACUUM ran)
+    sealed = [s for s in manifest(tmp_path / "d") if s["sealed"]]
+    assert len(sealed) == 3
+    assert all((store_dir(tmp_path / "d") / f"seg-{s['id']}.int8").exists() for s in sealed)
