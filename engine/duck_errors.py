@@ -164,6 +164,8 @@ def translate(exc: Exception, table: str | None = None) -> PgError:
                 f'null value in column "{m.group(2)}" of relation "{m.group(1)}" '
                 "violates not-null constraint",
             )
+    if isinstance(exc, duckdb.InterruptException):  # a CancelRequest interrupted the query
+        return pg_error("57014", "canceling statement due to user request")
     if isinstance(exc, duckdb.InvalidInputException):
         # error('[SQLSTATE] message') raised by our SQL (sqlfront.vecfuncs macros)
         m = _TAGGED.match(_first_line(msg))
