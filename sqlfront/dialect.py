@@ -405,15 +405,13 @@ def _tokenize_error(sql: str, tokenizer: Tokenizer) -> SyntaxError_:
     return SyntaxError_(f'{what} at or near "{rest}"', position=start + 1)
 
 
-def fold_alias_case(tree: exp.Expression) -> None:
-    """Postgres folds unquoted identifiers to lower case: `SELECT 1 AS FOO` names its column
-    `foo`, `"FOO"` keeps the case.  Done here for column aliases (`AS x`, `t(a, b)`), which
-    name result columns; DuckDB matches the other identifiers case-insensitively."""
-    for node in tree.find_all(exp.Alias, exp.TableAlias):
-        idents = [node.args.get("alias")] if isinstance(node, exp.Alias) else node.columns
-        for ident in idents:
-            if isinstance(ident, exp.Identifier) and not ident.quoted:
-                ident.set("this", ident.this.lower())
+def fold_identifier_case(tree: exp.Expression) -> None:
+    """Postgres folds unquoted identifiers to lower case: `CREATE TABLE Foo` makes `foo`,
+    `SELECT 1 AS FOO` names its column `foo`, `SELECT * FROM FOO` reads `foo`; a quoted
+    `"Foo"` keeps its case."""
+    for ident in tree.find_all(exp.Identifier):
+        if not ident.quoted and isinstance(ident.this, str) and not ident.this.islower():
+            ident.set("this", ident.this.lower())
 
 
 @lru_cache(maxsize=4096)
@@ -445,7 +443,7 @@ def _parse_cached(sql: str) -> tuple[exp.Expression, ...]:
 
     for tree in trees:
         if tree is not None:
-            fold_alias_case(tree)
+            fold_identifier_case(tree)
     # sqlglot reads a lone `END` after another statement as EndStatement; Postgres's END commits.
     return tuple(
         exp.Commit() if isinstance(tree, exp.EndStatement) else tree

@@ -34,9 +34,11 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
 from sqlglot import exp
 
 from engine.database import Cluster
+from engine.duck_errors import translate
 from engine.errors import (
     InvalidCursorName,
     InvalidSqlStatementName,
@@ -312,7 +314,7 @@ class Connection:
             return [m.ErrorResponse(m.error_fields(e)).encode()]
         except Exception as e:  # noqa: BLE001 - any bug becomes XX000, the connection lives
             self.state.skip_until_sync = True
-            return [m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode()]
+            return [m.ErrorResponse(m.error_fields(_unexpected(e))).encode()]
 
     def handle_error(self, err: PgError) -> Out:
         """A message body the codec rejected (the frame was consumed): error, then skip."""
@@ -345,7 +347,7 @@ class Connection:
             return self._copy_failed(e)
         except Exception as e:  # noqa: BLE001 - a bug becomes XX000; the COPY is abandoned
             st.copy.abort()
-            return self._copy_failed(PgError(f"internal error: {e!r}"))
+            return self._copy_failed(_unexpected(e))
         self.state.copy_in = None
         out: Out = [m.CommandComplete(r.tag).encode()]
         if st.extended:
@@ -396,7 +398,7 @@ class Connection:
                 out += self._result_messages(r, None, describe=True)
             out.append(m.ErrorResponse(m.error_fields(e)).encode())
         except Exception as e:  # noqa: BLE001
-            out.append(m.ErrorResponse(m.error_fields(PgError(f"internal error: {e!r}"))).encode())
+            out.append(m.ErrorResponse(m.error_fields(_unexpected(e))).encode())
         else:
             if not results and empty_response:
                 out.append(m.EmptyQueryResponse().encode())
@@ -670,3 +672,11 @@ _SIZES = {16: 1, 20: 8, 21: 2, 23: 4, 26: 4, 700: 4, 701: 8, 1082: 4, 1114: 8, 1
 
 def _type_size(oid: int) -> int:
     return _SIZES.get(oid, -1)
+
+
+def _unexpected(e: Exception) -> PgError:
+    """An exception no layer turned into a PgError: DuckDB's get their SQLSTATE (a query a
+    CancelRequest interrupted outside the usual paths is still 57014), others are XX000."""
+    if isinstance(e, duckdb.Error):
+        return translate(e)
+    return PgError(f"internal error: {e!r}")

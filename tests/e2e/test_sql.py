@@ -244,3 +244,15 @@ async def _async_round(server):
         assert await cur.fetchone() == (2,)
         await c.execute("DROP TABLE a_items")
         await c.commit()
+
+
+def test_unquoted_identifiers_fold_to_lower_case(conn):
+    conn.execute('CREATE TABLE MixedCase (Id int, "Quoted" int, E vector(2))')
+    conn.execute("INSERT INTO MIXEDCASE (ID, \"Quoted\", e) VALUES (1, 2, '[1,0]')")
+    assert conn.execute('SELECT id, "Quoted" FROM mixedcase').fetchone() == (1, 2)
+    cur = conn.execute("SELECT ID AS Answer FROM MixedCase ORDER BY E <-> '[1,0]' LIMIT 1")
+    assert cur.fetchone() == (1,) and cur.description[0].name == "answer"
+    assert conn.execute(
+        "SELECT relname FROM pg_class WHERE relname ILIKE 'mixedcase'"
+    ).fetchall() == [("mixedcase",)]
+    conn.execute('DROP TABLE "mixedcase"')

@@ -398,7 +398,7 @@ def test_dml_shapes() -> None:
     assert [t.name for t in drop.args["tables"]] == ["t"]
     (copy,) = parse("COPY t FROM STDIN")
     assert copy.this.name == "t" and copy.args["kind"] is True
-    assert [f.name for f in copy.args["files"]] == ["STDIN"]
+    assert [f.name.upper() for f in copy.args["files"]] == ["STDIN"]
 
 
 def test_identifiers_named_like_keywords() -> None:
