@@ -124,16 +124,12 @@ class HnswIndex:
                 self._save(g)
             self._write_meta()
 
-    def install(self, graph: SegmentGraph, replaces: list[int]) -> None:
-        """Make `graph` (built for a new segment) live and drop the graphs of `replaces`."""
+    def install(self, graph: SegmentGraph) -> None:
+        """Make `graph` (built for a segment about to be swapped in) live; the graphs of the
+        segments it replaces go with `drop_segments` after the swap."""
         self._save(graph)
         with self._lock:
             self._graphs[graph.seg_id] = graph
-            gone = [self._graphs.pop(i, None) for i in replaces]
-        for i, g in zip(replaces, gone, strict=True):
-            if g is not None:
-                g.dropped = True
-            self._remove_graph_files(i)
 
     def drop_segments(self, ids: list[int]) -> None:
         """Forget the graphs of segments that are gone (vacuumed away entirely)."""

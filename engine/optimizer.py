@@ -202,7 +202,7 @@ class Optimizer:
             if mode != "none":
                 new.quantized(mode)
             for h in indexes:
-                h.install(h.build_graph(new), [])
+                h.install(h.build_graph(new))
         store.replace(run, new)
         for h in indexes:
             h.drop_segments([s.id for s in run])
