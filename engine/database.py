@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from engine import wal
 from engine.catalog import SERIAL_TYPES, ColumnDef, IndexDef, TableDef, slot_field, slots_sql
 from engine.catalog import quote_ident as _q
 from engine.errors import DuplicateTable, UndefinedTable
@@ -72,6 +73,7 @@ class Database:
         if path is not None:
             path.mkdir(parents=True, exist_ok=True)
             (path / "vectors").mkdir(exist_ok=True)
+            wal.recover(path / "scalars.duckdb.wal")
             self._duck = duckdb.connect(str(path / "scalars.duckdb"))
         else:
             self._duck = duckdb.connect(":memory:")

@@ -1,4 +1,5 @@
-"""kill -9 in the middle of a COPY: every acknowledged row survives, nothing of the COPY does."""
+"""kill -9 mid-COPY, torn file tails, a corrupt WAL record: every acknowledged row survives
+(up to a corrupt record, as in Postgres) and nothing unacknowledged does."""
 
 from __future__ import annotations
 
@@ -59,9 +60,9 @@ def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
     with open(vec_file, "ab") as f:
         f.write(b"\x01\x02\x03\x04\x05\x06")  # half a row: an append torn by the crash
     wal = db / "scalars.duckdb.wal"
-    if wal.exists():
-        with open(wal, "ab") as f:
-            f.write(b"\x13\x37 torn record" * 4)  # a WAL record that never completed
+    assert wal.exists()  # killed: no checkpoint folded it into the database file
+    with open(wal, "ab") as f:
+        f.write(b"\x13\x37 torn record" * 4)  # a WAL record that never completed
     srv = start_server(tmp_path / "d")
     try:
         with psycopg.connect(srv.dsn(), autocommit=True) as c:
@@ -74,3 +75,38 @@ def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
         srv.stop()
     assert any("cut a torn tail of 6 bytes" in line for line in srv.log)
     assert vec_file.stat().st_size % 16 == 0  # the torn half row was cut
+    assert any("scalars.duckdb.wal" in ln and "cut a tail of 56 bytes" in ln for ln in srv.log)
+
+
+def test_a_corrupt_wal_record_ends_recovery_there_and_the_server_starts(tmp_path):
+    """A record that fails its checksum (a bad sector, say) is where redo stops, as in
+    Postgres: every transaction before it comes back, the server logs the cut and serves."""
+    srv = start_server(tmp_path / "d")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            c.execute("CREATE TABLE cw (id int PRIMARY KEY, e vector(2))")
+            for i in range(30):
+                c.execute("INSERT INTO cw VALUES (%s, %s)", (i, f"[{i},1]"))
+    finally:
+        srv.stop(signal.SIGKILL)
+    wal = tmp_path / "d" / "postgres" / "scalars.duckdb.wal"
+    image = bytearray(wal.read_bytes())
+    at = len(image)
+    for _ in range(10):  # ten commits from the end: among the INSERTs
+        at = image.rindex(b"\x64\x00\x64\xff\xff", 0, at)  # a commit (flush) record
+    image[at + 5 + 16 + 3] ^= 0x5A  # a byte of the next record's payload
+    wal.write_bytes(bytes(image))
+    srv = start_server(tmp_path / "d")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            ids = [r[0] for r in c.execute("SELECT id FROM cw ORDER BY id").fetchall()]
+            assert 0 < len(ids) < 30 and ids == list(range(len(ids)))  # a committed prefix
+            last = ids[-1]
+            assert c.execute("SELECT e FROM cw WHERE id = %s", (last,)).fetchone() == (
+                f"[{last},1]",
+            )
+            c.execute("INSERT INTO cw VALUES (100, '[100,1]')")  # writable again
+            assert c.execute("SELECT count(*) FROM cw").fetchone() == (len(ids) + 1,)
+    finally:
+        srv.stop()
+    assert any("scalars.duckdb.wal" in ln and "fails its checksum" in ln for ln in srv.log)
