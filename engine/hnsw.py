@@ -10,7 +10,8 @@ building graphs for segments the optimizer seals or merges, installed when it sw
 A segment's graph holds its rows `[0, covered)`: every row, live or dead — a slot an in-flight
 transaction appended may still commit — and the caller's live mask drops the dead.
 hnswlib spaces: `l2` is squared L2, `ip` is 1 - dot, `cosine` is 1 - cos (it normalises on
-insert); callers rescore candidates exactly, so only the order matters here.
+insert); `search` turns its float32 distances into pgvector's (`<->`, `<#>`, `<=>`): good for
+ranking candidates, while callers that show a distance rescore it exactly.
 
 Must not: know SQL or DuckDB.
 """
@@ -54,6 +55,7 @@ class SegmentGraph:
     lock: threading.Lock = field(default_factory=threading.Lock)
     extending: bool = False
     dropped: bool = False
+    ef: int = 0  # the ef set on `index` last
 
     def covered_end(self, seg: Segment) -> int:
         """Slots of `seg` below this are in the graph."""
@@ -259,34 +261,45 @@ class HnswIndex:
         k: int,
         ef: int,
         keep: Callable[[int], bool] | None = None,
-    ) -> tuple[np.ndarray, SearchStats]:
-        """Labels (slots) of up to k approximate nearest neighbours of q in graph `g`."""
+    ) -> tuple[np.ndarray, np.ndarray, SearchStats]:
+        """Labels (slots) of up to k approximate nearest neighbours of q in graph `g`, and
+        their distances in the index's metric as pgvector defines it (float64)."""
         idx = g.index
         n = idx.get_current_count()
         k = min(k, n)
         if k <= 0:
-            return np.empty(0, dtype=np.int64), SearchStats(ef=ef, k=0)
+            return np.empty(0, dtype=np.int64), np.empty(0), SearchStats(ef=ef, k=0)
         ef = max(ef, k)
         with g.lock:
-            idx.set_ef(ef)
+            if g.ef != ef:
+                idx.set_ef(ef)
+                g.ef = ef
             try:
-                labels, _ = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
+                labels, dist = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
             except RuntimeError:
                 # fewer than k reachable (a selective filter): ask for what exists
-                labels = _search_short(idx, q, k, keep)
+                labels, dist = _search_short(idx, q, k, keep)
         out = np.asarray(labels, dtype=np.int64).reshape(-1)
-        return out, SearchStats(ef=ef, k=k, returned=len(out))
+        d = _TO_PGVECTOR[self.metric](np.asarray(dist, dtype=np.float64).reshape(-1))
+        return out, d, SearchStats(ef=ef, k=k, returned=len(out))
 
 
-def _search_short(idx: hnswlib.Index, q: np.ndarray, k: int, keep) -> np.ndarray:  # noqa: ANN001
+# hnswlib's distance -> pgvector's: sqrt of squared L2; -dot from 1 - dot; 1 - cos as it is
+_TO_PGVECTOR: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "l2": lambda d: np.sqrt(np.maximum(d, 0.0, out=d), out=d),
+    "ip": lambda d: np.subtract(d, 1.0, out=d),
+    "cosine": lambda d: d,
+}
+
+
+def _search_short(idx: hnswlib.Index, q: np.ndarray, k: int, keep):  # noqa: ANN001, ANN202
     while k > 1:
         k //= 2
         try:
-            labels, _ = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
-            return labels
+            return idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
         except RuntimeError:
             continue
-    return np.empty((1, 0), dtype=np.int64)
+    return np.empty((1, 0), dtype=np.int64), np.empty((1, 0), dtype=np.float32)
 
 
 def _migrate_single_graph(directory: Path) -> None:

@@ -110,72 +110,104 @@ def run_knn(
 
 def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001, ANN202
     """Search each segment's graph for its share of the matching rows; rows no graph holds
-    yet (a segment's tail, or a segment the optimizer has not indexed) are scanned exactly;
-    every candidate is rescored exactly and the global top k kept."""
+    yet (a segment's tail, or a segment the optimizer has not indexed) are scanned exactly.
+    Candidates are ranked on the graph's own distances and the global top k kept; when the
+    query shows a distance (`scan.exact_distances`), those k are rescored exactly, so a
+    distance reads the same whatever the strategy."""
     mask = None
     if scan.filter_sql:
         mask = np.zeros(store.slot_end(), dtype=bool)
         mask[matching] = True
     ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
     stats = KnnStats(matching_rows=len(matching))
-    found: list[np.ndarray] = []
-    tails: list[np.ndarray] = []
+    slots_parts: list[np.ndarray] = []
+    dist_parts: list[np.ndarray] = []
+    exact_parts: list[np.ndarray] = []  # scanned exactly: tails and fallbacks
     segments_searched = 0
+    candidates = 0
     for seg in store.segments:
-        a, b = np.searchsorted(matching, [seg.lo, seg.hi])
+        a, b = matching.searchsorted((seg.lo, seg.hi))
         seg_matching = matching[a:b]
         if not len(seg_matching):
             continue
         g = index.graph(seg)
         if g is None:
-            tails.append(seg_matching)
+            exact_parts.append(seg_matching)
             continue
         end = g.covered_end(seg)
-        in_graph = seg_matching[: np.searchsorted(seg_matching, end)]
-        tails.append(seg_matching[len(in_graph) :])
+        in_graph = seg_matching[: seg_matching.searchsorted(end)]
+        if len(in_graph) < len(seg_matching):
+            exact_parts.append(seg_matching[len(in_graph) :])
         if not seg.sealed and seg.count - g.covered > TAIL_EXTEND_ROWS:
             index.extend_in_background(seg)
         if len(in_graph):
             segments_searched += 1
-            found.append(_search_graph(index, g, scan, choice, in_graph, mask, ef, stats))
+            labels, dist = _search_graph(index, g, scan, choice, in_graph, mask, ef, stats)
+            if dist is None:
+                exact_parts.append(labels)
+            else:
+                candidates += len(labels)
+                slots_parts.append(labels)
+                dist_parts.append(dist)
     stats.extra["strategy"] = choice.strategy
     stats.extra["segments"] = segments_searched
-    cands = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
-    tail = np.concatenate(tails) if tails else np.empty(0, dtype=np.int64)
-    stats.extra["candidates"] = len(cands)
-    stats.extra["tail_scanned"] = len(tail)
-    allc = np.concatenate([cands, tail]) if len(tail) else cands
-    d = score(store, allc, scan.metric, scan.query)
-    stats.vectors_scanned = len(allc)
-    slots, dist = topk(d, allc, scan.k)
+    stats.extra["candidates"] = candidates
+    exact = np.concatenate(exact_parts) if exact_parts else np.empty(0, dtype=np.int64)
+    stats.extra["tail_scanned"] = len(exact)
+    if len(exact):
+        slots_parts.append(exact)
+        dist_parts.append(score(store, exact, scan.metric, scan.query))
+    stats.vectors_scanned = len(exact)
+    if len(slots_parts) == 1:
+        allc, alld = slots_parts[0], dist_parts[0]
+    else:
+        allc = np.concatenate(slots_parts) if slots_parts else np.empty(0, dtype=np.int64)
+        alld = np.concatenate(dist_parts) if dist_parts else np.empty(0)
+    slots, dist = topk(alld, allc, scan.k)
+    if scan.exact_distances and candidates:
+        slots, dist = topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
+        stats.extra["rescored"] = len(slots)
     stats.returned = len(slots)
     return slots, dist, stats
 
 
-def _search_graph(index, g, scan, choice, in_graph, mask, ef, stats) -> np.ndarray:  # noqa: ANN001
-    """Candidates from one segment's graph: at least min(k, len(in_graph)) matching slots."""
+def _search_graph(  # noqa: ANN202
+    index,
+    g,
+    scan,
+    choice,
+    in_graph,
+    mask,
+    ef,
+    stats,  # noqa: ANN001
+):
+    """Candidates from one segment's graph, with the graph's distances: at least
+    min(k, len(in_graph)) matching slots.  When the traversal cannot find them, the segment's
+    matching slots with None (the caller scans them exactly)."""
     want = min(scan.k, len(in_graph))
     if choice.strategy == "hnsw_filter":
         m = mask
-        labels, s = index.search(g, scan.query, want, ef, keep=lambda x: bool(m[x]))
-        cands = labels
+        labels, dist, s = index.search(g, scan.query, want, ef, keep=lambda x: bool(m[x]))
         stats.extra["ef"] = s.ef
     else:
         kp = choice.k_prime or want
         while True:
-            labels, s = index.search(g, scan.query, max(kp, want), max(ef, kp))
+            labels, dist, s = index.search(g, scan.query, max(kp, want), max(ef, kp))
             stats.extra["ef"] = s.ef
             if mask is not None:
-                labels = labels[mask[labels]]
+                keep = mask[labels]
+            elif len(in_graph) == g.covered:
+                keep = None  # every row the graph holds is live: nothing to drop
             else:
                 pos = np.minimum(np.searchsorted(in_graph, labels), len(in_graph) - 1)
-                labels = labels[in_graph[pos] == labels]  # drop dead slots
-            cands = labels
-            if len(cands) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_graph)):
+                keep = in_graph[pos] == labels  # drop dead slots
+            if keep is not None:
+                labels, dist = labels[keep], dist[keep]
+            if len(labels) >= want or kp >= min(cost.MAX_POSTFILTER_K * 4, len(in_graph)):
                 break
             kp *= 4  # came up short (a filter correlated with the query): deepen
             stats.extra["deepened"] = stats.extra.get("deepened", 0) + 1
-    if len(cands) < want:  # never fewer rows than min(k, matching): exact fallback
+    if len(labels) < want:  # never fewer rows than min(k, matching): exact fallback
         stats.extra["fallback"] = "exact"
-        cands = in_graph
-    return cands
+        return in_graph, None
+    return labels, dist

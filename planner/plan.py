@@ -65,6 +65,8 @@ class KnnScan:
     quantization: str = "none"  # exact scans rank on this copy, then rescore
     oversampling: float = 2.0
     rescore: bool = True
+    # the query shows or computes with the distance: rescore graph candidates exactly
+    exact_distances: bool = True
     # filled by execution (EXPLAIN ANALYZE shows them)
     strategy: str = "exact"
     estimated_rows: int | None = None

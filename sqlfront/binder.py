@@ -626,6 +626,8 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         else None
     )
     order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
+    # rows ordered by the distance but not showing it can rank on the graph's own distances
+    scan.exact_distances = fast is None or None in fast.columns
     return QueryPlan(
         sql=to_duck(tree),
         distances=specs,
