@@ -18,6 +18,7 @@ import time
 
 SLOW = "SELECT count(*) FROM range(200000) a(x), range(200000) b(y) WHERE a.x + b.y = 7"
 
+
 def _controlling_tty() -> None:
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)

@@ -93,9 +93,7 @@ def test_psycopg_cancel_safe_right_after_send(server):
         results = []
         while (res := pgconn.get_result()) is not None:
             results.append(res)
-        assert [r.error_field(psycopg.pq.DiagnosticField.SQLSTATE) for r in results] == [
-            b"57014"
-        ]
+        assert [r.error_field(psycopg.pq.DiagnosticField.SQLSTATE) for r in results] == [b"57014"]
         assert conn.execute("SELECT 3").fetchone() == (3,)
 
 
@@ -159,15 +157,8 @@ def test_cancel_racing_a_short_query_never_reaches_the_next(server):
     cancelled, but the query after each one never is."""
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
         for i in range(30):
-            go = threading.Event()
-
-            def cancel_soon() -> None:
-                go.wait(30)
-                conn.cancel_safe()
-
-            t = threading.Thread(target=cancel_soon)
+            t = threading.Thread(target=conn.cancel_safe)
             t.start()
-            go.set()
             try:
                 conn.execute(f"SELECT count(*) + {i} FROM range(200000)").fetchone()
             except psycopg.errors.QueryCanceled:
@@ -186,8 +177,9 @@ def test_log_statement_setting(server):
         conn.execute("SET log_statement = 'ddl'")
         conn.execute(f"SELECT '{marker}_select'")
         conn.execute(f"CREATE TABLE {marker} (a int)")
-        conn.execute(f"SET log_statement = 'all'")
+        conn.execute("SET log_statement = 'all'")
         conn.execute(f"SELECT %s::text || '{marker}_param'", ("x",))
+        conn.execute(f"DROP TABLE {marker}")
     _wait_for_log(server, f"statement: CREATE TABLE {marker} (a int)")
     _wait_for_log(server, f"execute <unnamed>: SELECT $1::text || '{marker}_param'")
     assert not any(f"{marker}_select" in line for line in server.log)
