@@ -219,6 +219,65 @@ _ARITH = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.DPipe: "cat"}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 
 
+def quantified_array(node: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """("any" | "all", the array) when `node` is `ANY(array)`, `SOME(array)` or `ALL(array)`."""
+    if isinstance(node, exp.Any | exp.All):
+        word, args = ("any" if isinstance(node, exp.Any) else "all"), [node.this]
+    elif isinstance(node, exp.Anonymous) and str(node.this).upper() in ("ANY", "SOME", "ALL"):
+        word, args = ("all" if str(node.this).upper() == "ALL" else "any"), node.expressions
+    else:
+        return None
+    if len(args) != 1:
+        return None
+    array = args[0]
+    while isinstance(array, exp.Paren):
+        array = array.this
+    if isinstance(array, exp.Subquery | exp.Select):
+        raise FeatureNotSupported("vector comparisons with ANY/ALL (subquery) are not supported")
+    return word, array
+
+
+def array_elements(node: exp.Expression) -> list[exp.Expression]:
+    """The elements of a constant array of vectors: `ARRAY[...]`, a `'{...}'` literal (its
+    text as array_in reads it), either cast to `vector[]` (`halfvec[]`, `sparsevec[]`:
+    each element then gets the cast)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    elem_type: exp.DataType | None = None
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.ARRAY:
+        inner = node.to.expressions[0] if node.to.expressions else None
+        if isinstance(inner, exp.DataType) and is_vector_type(inner):
+            elem_type = inner
+        node = node.this
+        while isinstance(node, exp.Paren):
+            node = node.this
+    if isinstance(node, exp.Array):
+        elems = list(node.expressions)
+    elif isinstance(node, exp.Literal) and node.is_string:
+        from sqlfront.pgtypes import parse_array_text
+
+        elems = [
+            exp.Null() if text is None else exp.Literal.string(text)
+            for text in _flat(parse_array_text(node.this, str))
+        ]
+    elif isinstance(node, exp.Null):
+        elems = [exp.Null()]  # ANY(NULL): NULL, as an array whose comparisons are unknown
+    else:
+        raise FeatureNotSupported(
+            f"vector comparisons with ANY/ALL ({node.sql('postgres')[:60]}) are not supported"
+        )
+    if elem_type is None:
+        return elems
+    return [e if isinstance(e, exp.Null) else exp.Cast(this=e, to=elem_type.copy()) for e in elems]
+
+
+def _flat(values: list) -> list:
+    out: list = []
+    for v in values:
+        out.extend(_flat(v) if isinstance(v, list) else [v])
+    return out
+
+
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Dot(
         this=exp.to_identifier(SCHEMA), expression=exp.Anonymous(this=name, expressions=args)
@@ -470,6 +529,9 @@ class _Rewriter:
         if isinstance(node, exp.Cast):
             return self.vec(node), True
         if isinstance(node, _COMPARISONS):
+            quantified = quantified_array(node.expression)
+            if quantified is not None:
+                return self.quantified_comparison(node, *quantified), False
             return type(node)(this=self.vec(node.this), expression=self.vec(node.expression)), False
         if isinstance(node, exp.In):
             out = exp.In(
@@ -477,6 +539,24 @@ class _Rewriter:
             )
             return (exp.Not(this=out) if node.args.get("is_not") else out), False
         raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
+
+    def quantified_comparison(
+        self, node: exp.Expression, quantifier: str, array: exp.Expression
+    ) -> exp.Expression:
+        """`v op ANY(array)` / `v op ALL(array)` over a constant array of vectors: one
+        comparison per element, OR-ed (ANY) or AND-ed (ALL), which keeps SQL's NULL logic (a
+        NULL element compares as NULL; an empty array: ANY is false, ALL is true)."""
+        left = self.vec(node.this)
+        parts = [
+            exp.Null()
+            if isinstance(e, exp.Null)
+            else type(node)(this=left.copy(), expression=self.vec(e))
+            for e in array_elements(array)
+        ]
+        if not parts:
+            return exp.Boolean(this=quantifier == "all")
+        joined = exp.or_(*parts) if quantifier == "any" else exp.and_(*parts)
+        return exp.Paren(this=joined)
 
     def bits(self, node: exp.Expression) -> exp.Expression:
         """DuckDB BIT expression for an operand of `<~>` / `<%>`."""

@@ -220,6 +220,38 @@ def test_vector_in_list_and_grouped_order(vc) -> None:  # noqa: ANN001
     assert rows == [("[4,5,6]", 1), ("[1,2,4]", 1), ("[1,2,3]", 1), (None, 1)]
 
 
+def test_vector_any_all_arrays(vc) -> None:  # noqa: ANN001
+    def ids(where: str) -> list[int]:
+        return _ids(vc, f"SELECT id FROM vc WHERE {where} ORDER BY id")
+
+    assert ids("e = ANY(ARRAY['[1,2,4]','[4,5,6]']::vector[])") == [1, 3]
+    assert ids('e = ANY(\'{"[1,2,4]","[4,5,6]"}\')') == [1, 3]  # unknown literal: vector[]
+    assert ids("e = SOME(ARRAY['[1,2,3]'::vector, '[7,7,7]'])") == [2, 5]
+    assert ids("e <> ALL(ARRAY['[1,2,3]','[9,9,9]']::vector[])") == [1, 3]
+    assert ids("e < ALL(ARRAY['[1,2,4]','[4,5,6]']::vector[])") == [2, 5]
+    assert ids("e >= ANY(ARRAY['[1,2,4]']::vector[])") == [1, 3]
+    assert ids("h = ANY(ARRAY['[0,0,0]','[9,9,9]']::halfvec[])") == [3, 5]
+    assert ids("e = ANY(ARRAY[]::vector[])") == []  # empty: ANY false, ALL true
+    assert ids("e <> ALL(ARRAY[]::vector[])") == [1, 2, 3, 4, 5]  # even NULL <> ALL('{}')
+    # a NULL element: false OR NULL is NULL, true OR NULL is true (three-valued, as Postgres)
+    rows = vc.execute(
+        "SELECT id, e = ANY(ARRAY['[1,2,3]', NULL]::vector[]) FROM vc ORDER BY id"
+    ).fetchall()
+    assert rows == [(1, None), (2, True), (3, None), (4, None), (5, True)]
+    assert ids("e IN ('[1,2,3]')") == ids("e = ANY(ARRAY['[1,2,3]']::vector[])") == [2, 5]
+
+
+def test_vector_any_with_array_parameter(vc) -> None:  # noqa: ANN001
+    register_vector(vc)
+    wanted = [np.array([1, 2, 4], dtype=np.float32), np.array([4, 5, 6], dtype=np.float32)]
+    for binary in (False, True):
+        with vc.cursor(binary=binary) as cur:
+            cur.execute("SELECT id FROM vc WHERE e = ANY(%s) ORDER BY id", (wanted,))
+            assert [r[0] for r in cur.fetchall()] == [1, 3]
+            cur.execute("SELECT id FROM vc WHERE e <> ALL(%s) ORDER BY id", (wanted,))
+            assert [r[0] for r in cur.fetchall()] == [2, 5]
+
+
 def test_vector_equality_join(vc) -> None:  # noqa: ANN001
     rows = vc.execute(
         "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
