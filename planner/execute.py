@@ -93,7 +93,7 @@ def execute_plan(
 def _register_vectors(
     db: Database, cur: duckdb.DuckDBPyConnection, vrel: VectorRelation, knn: np.ndarray | None
 ) -> None:
-    """Register (slot, v FLOAT[]) for the vectors a query reads: the kNN candidates, the
+    """Register (slot, value FLOAT[]) for the vectors a query reads: the kNN candidates, the
     slots of the rows its filter keeps, or the whole store."""
     store = db.store_by_id(vrel.store_id)
     slots: np.ndarray | None = None
@@ -115,7 +115,7 @@ def _register_vectors(
         mat = np.zeros((1, store.dim), dtype=np.float32)
     vecs = np.empty(len(mat), dtype=object)
     vecs[:] = list(mat)
-    cur.register(vrel.name, {"slot": slots, "v": vecs})
+    cur.register(vrel.name, {VectorRelation.SLOT: slots, VectorRelation.VALUE: vecs})
 
 
 def _fast_rows(

@@ -34,8 +34,12 @@ class DistanceSpec:
 
 @dataclass
 class VectorRelation:
-    """Every vector of a store as relation `name` (slot BIGINT, v FLOAT[]), for SQL that computes
-    on vector values (pgvector's functions, operators, aggregates and casts)."""
+    """Every vector of a store as relation `name` (`__vg_slot` BIGINT, `__vg_v` FLOAT[]), for SQL
+    that computes on vector values (pgvector's functions, operators, aggregates and casts).  The
+    column names cannot collide with a user's column (`v`, `slot`) referenced unqualified."""
+
+    SLOT = "__vg_slot"
+    VALUE = "__vg_v"
 
     name: str
     store_id: int

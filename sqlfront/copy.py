@@ -1865,7 +1865,7 @@ class CopyIn:
         return err
 
     def _feed(self, data: bytes) -> None:
-        if self.session.cancel_event.is_set():
+        if self.session.cancel.is_set():
             raise QueryCanceled("canceling statement due to user request")
         if self._worker is not None:
             self._worker.raise_error()
@@ -1916,7 +1916,7 @@ class CopyIn:
     def _parse(self, block: bytes, final: bool) -> _Batch | None:
         """Parse the complete records of carry-over + `block` (in the pipeline's parse thread
         while data streams in, in the caller's for the last block)."""
-        if self.session.cancel_event.is_set():
+        if self.session.cancel.is_set():
             raise QueryCanceled("canceling statement due to user request")
         data = self._carry + block if self._carry else block
         self._carry = b""
@@ -1942,7 +1942,7 @@ class CopyIn:
         return batch
 
     def _load(self, batch: _Batch) -> None:
-        if self.session.cancel_event.is_set():
+        if self.session.cancel.is_set():
             raise QueryCanceled("canceling statement due to user request")
         self._loader.insert(batch.n, batch.values)
         self._rows += batch.n

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ from planner.explain import explain_lines
 from planner.plan import QueryPlan
 from sqlfront import binder, cursors, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
+from sqlfront.cancel import CancelState
 from sqlfront.copy import CopyIn, CopyOut, CopyStatement, copy_to, parse_statements
 from sqlfront.dialect import Explain, datatype_name_and_args, parse
 from sqlfront.param_types import infer_param_oids
@@ -103,6 +104,21 @@ class Prepared:
     param_oids: list[int]
 
 
+log = logging.getLogger("vecgres")
+_DDL = (exp.Create, exp.Drop, exp.Alter, exp.Comment)
+_MOD = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
+_LOGGED = {"ddl": {"ddl"}, "mod": {"ddl", "mod"}}
+
+
+def _log_class(tree: exp.Expression) -> str:
+    """Which log_statement level logs ``tree``: ddl, mod or all."""
+    if isinstance(tree, _DDL):
+        return "ddl"
+    if isinstance(tree, _MOD) or (isinstance(tree, CopyStatement) and tree.spec.is_from):
+        return "mod"
+    return "all"
+
+
 _ids = itertools.count(1)
 # statements that never write (a ROLLBACK TO SAVEPOINT past them has nothing to undo)
 _READ_ONLY = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Show)
@@ -140,7 +156,8 @@ class Session:
         self._cursors: dict[str, cursors.SqlCursor] = {}  # DECLARE ... CURSOR
         self._txn_id = 0  # which transaction this is (cursors declared in one that rolls back go)
         self._command_params: Sequence[object] | None = None  # $n of a DECLARE being run
-        self.cancel_event = threading.Event()
+        # CancelRequest delivery: the wire opens/closes query cycles, statements run guarded
+        self.cancel = CancelState(self.cur.interrupt)
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
         # RowDescription's table OID / attnum per output column, by (SQL text, catalog version)
@@ -193,7 +210,18 @@ class Session:
         A COPY FROM STDIN ends the list (its Result carries `copy_in`; the statements after
         it wait in `copy_in.rest` for `execute_trees`).
         """
-        return self.execute_trees(parse_statements(sql, parse), sql)
+        trees = parse_statements(sql, parse)
+        self.log_statement("statement", sql, trees)
+        return self.execute_trees(trees, sql)
+
+    def log_statement(self, label: str, sql: str, trees: Sequence[exp.Expression]) -> None:
+        """Postgres's ``log_statement``: log ``label: sql`` when the setting covers one of
+        ``trees`` (``ddl``: CREATE/ALTER/DROP/...; ``mod``: those and data changes)."""
+        level = self.settings.values.get("log_statement", "none")
+        if level == "none":
+            return
+        if level == "all" or any(_log_class(t) in _LOGGED[level] for t in trees):
+            log.info("%s: %s", label, sql)
 
     def execute_trees(self, trees: Sequence[exp.Expression], sql: str) -> list[Result]:
         results: list[Result] = []
@@ -330,7 +358,6 @@ class Session:
     # ------------------------------------------------------------ transactions
     def run(self, tree: exp.Expression, sql: str) -> Result:
         """Run one statement under the transaction rules."""
-        self.cancel_event.clear()
         if isinstance(tree, exp.Transaction):
             return self._begin()
         if isinstance(tree, exp.Commit):
@@ -462,6 +489,7 @@ class Session:
             raise InFailedTransaction(
                 "current transaction is aborted, commands ignored until end of transaction block"
             )
+        body = self._guarded(body)
         if self.in_block:
             try:
                 return body()
@@ -492,6 +520,17 @@ class Session:
             raise
         self._finish_commit()
         return res
+
+    def _guarded(self, body: Callable[[], Result]) -> Callable[[], Result]:
+        """``body`` as a cancellable statement: a CancelRequest for this query cycle fails it
+        with 57014 (and may interrupt DuckDB only while it runs, never the COMMIT/ROLLBACK
+        after it)."""
+
+        def run() -> Result:
+            with self.cancel.statement():
+                return body()
+
+        return run
 
     def _begin(self) -> Result:
         res = Result(tag="BEGIN")

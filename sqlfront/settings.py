@@ -50,6 +50,7 @@ DEFAULTS: dict[str, str] = {
     "work_mem": "4MB",
     "max_parallel_workers_per_gather": "2",
     "row_security": "on",
+    "log_statement": "none",
     "hnsw.ef_search": "40",
     "hnsw.iterative_scan": "off",
     "ivfflat.probes": "1",
@@ -147,6 +148,9 @@ def table_option(name: str, value: str) -> str:
 _STRATEGIES = ("auto", "prefilter", "hnsw", "hnsw_postfilter", "exact")
 
 
+LOG_STATEMENT_LEVELS = ("none", "ddl", "mod", "all")
+
+
 def _validate(name: str, value: str) -> str:
     if name == "client_encoding":
         if value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
@@ -170,6 +174,14 @@ def _validate(name: str, value: str) -> str:
             raise InvalidParameterValue(
                 f'invalid value for parameter "{name}": "{value}"',
                 hint="Available values: " + ", ".join(_STRATEGIES) + ".",
+            )
+        return v
+    if name == "log_statement":
+        v = value.lower()
+        if v not in LOG_STATEMENT_LEVELS:
+            raise InvalidParameterValue(
+                f'invalid value for parameter "{name}": "{value}"',
+                hint="Available values: " + ", ".join(LOG_STATEMENT_LEVELS) + ".",
             )
         return v
     if name == "vecgres.oversampling":

@@ -219,6 +219,65 @@ _ARITH = {exp.Add: "add", exp.Sub: "sub", exp.Mul: "mul", exp.DPipe: "cat"}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 
 
+def quantified_array(node: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """("any" | "all", the array) when `node` is `ANY(array)`, `SOME(array)` or `ALL(array)`."""
+    if isinstance(node, exp.Any | exp.All):
+        word, args = ("any" if isinstance(node, exp.Any) else "all"), [node.this]
+    elif isinstance(node, exp.Anonymous) and str(node.this).upper() in ("ANY", "SOME", "ALL"):
+        word, args = ("all" if str(node.this).upper() == "ALL" else "any"), node.expressions
+    else:
+        return None
+    if len(args) != 1:
+        return None
+    array = args[0]
+    while isinstance(array, exp.Paren):
+        array = array.this
+    if isinstance(array, exp.Subquery | exp.Select):
+        raise FeatureNotSupported("vector comparisons with ANY/ALL (subquery) are not supported")
+    return word, array
+
+
+def array_elements(node: exp.Expression) -> list[exp.Expression]:
+    """The elements of a constant array of vectors: `ARRAY[...]`, a `'{...}'` literal (its
+    text as array_in reads it), either cast to `vector[]` (`halfvec[]`, `sparsevec[]`:
+    each element then gets the cast)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    elem_type: exp.DataType | None = None
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.ARRAY:
+        inner = node.to.expressions[0] if node.to.expressions else None
+        if isinstance(inner, exp.DataType) and is_vector_type(inner):
+            elem_type = inner
+        node = node.this
+        while isinstance(node, exp.Paren):
+            node = node.this
+    if isinstance(node, exp.Array):
+        elems = list(node.expressions)
+    elif isinstance(node, exp.Literal) and node.is_string:
+        from sqlfront.pgtypes import parse_array_text
+
+        elems = [
+            exp.Null() if text is None else exp.Literal.string(text)
+            for text in _flat(parse_array_text(node.this, str))
+        ]
+    elif isinstance(node, exp.Null):
+        elems = [exp.Null()]  # ANY(NULL): NULL, as an array whose comparisons are unknown
+    else:
+        raise FeatureNotSupported(
+            f"vector comparisons with ANY/ALL ({node.sql('postgres')[:60]}) are not supported"
+        )
+    if elem_type is None:
+        return elems
+    return [e if isinstance(e, exp.Null) else exp.Cast(this=e, to=elem_type.copy()) for e in elems]
+
+
+def _flat(values: list) -> list:
+    out: list = []
+    for v in values:
+        out.extend(_flat(v) if isinstance(v, list) else [v])
+    return out
+
+
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Dot(
         this=exp.to_identifier(SCHEMA), expression=exp.Anonymous(this=name, expressions=args)
@@ -364,6 +423,117 @@ class _Rewriter:
         if group is not None:
             group.append("expressions", value.copy())
 
+    # -- grouping by value: equal vectors of different rows are one group, as in Postgres
+    def group_by_value(self, select: exp.Select) -> None:
+        """`GROUP BY e` groups by the vectors' values; a select item that is the grouped
+        column itself returns `any_value(e)`: any row's pointer of the group (all hold the same
+        value)."""
+        group = select.args.get("group")
+        if group is None:
+            return
+        grouped: set[tuple[str, str]] = set()
+        for e in list(group.expressions):
+            item = None if self.is_input_column(select, e) else self.output_column(select, e)
+            if item is not None:  # GROUP BY 1 / GROUP BY <output name>
+                e = e.replace(item.copy())
+            key = self.vector_column_key(e)
+            if key is not None:
+                grouped.add(key)
+                e.replace(self.vec(e))
+        if not grouped:
+            return
+        self.distances_of_groups(select, grouped)
+        for item in select.expressions:
+            inner = item.this if isinstance(item, exp.Alias) else item
+            if self.vector_column_key(inner) in grouped:
+                value = exp.Anonymous(this="any_value", expressions=[inner.copy()])
+                if isinstance(item, exp.Alias):
+                    inner.replace(value)
+                else:
+                    item.replace(exp.alias_(value, inner.name, quoted=True))
+
+    def distances_of_groups(self, select: exp.Select, grouped: set[tuple[str, str]]) -> None:
+        """A distance of a grouped vector column outside an aggregate (`e <-> q` next to
+        `GROUP BY e`) is `any_value(e <-> q)`: the same for every row of the group, and it
+        keeps its float32 numpy path (a lookup by the row's slot)."""
+        parts = [*select.expressions, select.args.get("having"), select.args.get("order")]
+        for part in parts:
+            if part is None:
+                continue
+            for node in list(part.find_all(VectorDistance)):
+                if node.find_ancestor(exp.AggFunc) is not None:
+                    continue
+                cols = [node.this, node.expression]
+                if any(self.vector_column_key(c) in grouped for c in cols):
+                    node.replace(exp.Anonymous(this="any_value", expressions=[node.copy()]))
+
+    def distinct_by_value(self, select: exp.Select) -> None:
+        """`SELECT DISTINCT ..., e` (no aggregates, no GROUP BY) is `GROUP BY` its items, so
+        that `group_by_value` makes the vectors compare by value."""
+        distinct = select.args.get("distinct")
+        if distinct is None or distinct.args.get("on") is not None or select.args.get("group"):
+            return
+        items = [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
+        if not any(self.vector_column_key(e) is not None for e in items):
+            return
+        if any(e.find(exp.AggFunc, exp.Window, exp.Star) for e in items):
+            return
+        select.set("distinct", None)
+        select.set("group", exp.Group(expressions=[e.copy() for e in items]))
+
+    def output_column(self, select: exp.Select, node: exp.Expression) -> exp.Column | None:
+        """The vector column a GROUP BY / ORDER BY item names by position (`1`) or by output
+        name (an alias), as Postgres resolves them; else None."""
+        items = select.expressions
+        target: exp.Expression | None = None
+        if isinstance(node, exp.Literal) and node.is_int:
+            n = int(node.name)
+            target = items[n - 1] if 1 <= n <= len(items) else None
+        elif isinstance(node, exp.Column) and not node.table:
+            target = next(
+                (e for e in items if isinstance(e, exp.Alias) and e.alias == node.name), None
+            )
+        inner = target.this if isinstance(target, exp.Alias) else target
+        if inner is None or self.vector_column_key(inner) is None:
+            return None
+        return inner  # type: ignore[return-value]
+
+    def is_input_column(self, select: exp.Select, node: exp.Expression) -> bool:
+        """Whether `node` names a column of a FROM table (GROUP BY prefers those to output
+        names, as Postgres does)."""
+        if not isinstance(node, exp.Column):
+            return False
+        for ref, table in self.b._sources(select):
+            tdef = self.ctx.catalog.get(table.name)
+            if (not node.table or node.table == ref) and tdef and tdef.column(node.name):
+                return True
+        return False
+
+    def resolve_order_outputs(self, select: exp.Select) -> None:
+        """ORDER BY 1 / ORDER BY <output name> of a vector column names the column: it then
+        sorts by value like the column itself (before GROUP BY/DISTINCT rewrite the items)."""
+        order = select.args.get("order")
+        for ordered in order.expressions if order is not None else []:
+            item = self.output_column(select, ordered.this)
+            if item is not None:
+                ordered.set("this", item.copy())
+
+    def count_distinct_by_value(self, distinct: exp.Distinct) -> None:
+        """`count(DISTINCT e)` counts distinct values."""
+        for e in list(distinct.expressions):
+            if self.vector_column_key(e) is not None:
+                e.replace(self.vec(e))
+
+    def vector_column_key(self, node: exp.Expression) -> tuple[str, str] | None:
+        """(source, column) of a plain vector column reference, else None."""
+        if not isinstance(node, exp.Column):
+            return None
+        hit = self.b.resolve_vector_column(self.ctx, node)
+        if hit is None:
+            return None
+        ref, _table, col = hit
+        return ref, col.name
+
     def is_vector_column(self, node: exp.Expression) -> bool:
         return (
             isinstance(node, exp.Column)
@@ -381,7 +551,12 @@ class _Rewriter:
     def rewrite(self, node: exp.Expression) -> None:
         if isinstance(node, exp.Select):
             self.hoist_join_conditions(node)
+            self.resolve_order_outputs(node)
+            self.distinct_by_value(node)
+            self.group_by_value(node)
         for child in list(node.iter_expressions()):
+            if isinstance(child, exp.Count) and isinstance(child.this, exp.Distinct):
+                self.count_distinct_by_value(child.this)
             if isinstance(child, exp.Ordered) and self.is_vector_column(child.this):
                 self.order_by_vector(child)
             elif self.is_root(child):
@@ -470,6 +645,9 @@ class _Rewriter:
         if isinstance(node, exp.Cast):
             return self.vec(node), True
         if isinstance(node, _COMPARISONS):
+            quantified = quantified_array(node.expression)
+            if quantified is not None:
+                return self.quantified_comparison(node, *quantified), False
             return type(node)(this=self.vec(node.this), expression=self.vec(node.expression)), False
         if isinstance(node, exp.In):
             out = exp.In(
@@ -477,6 +655,24 @@ class _Rewriter:
             )
             return (exp.Not(this=out) if node.args.get("is_not") else out), False
         raise FeatureNotSupported(f"vector expression {node.sql()[:60]} is not supported")
+
+    def quantified_comparison(
+        self, node: exp.Expression, quantifier: str, array: exp.Expression
+    ) -> exp.Expression:
+        """`v op ANY(array)` / `v op ALL(array)` over a constant array of vectors: one
+        comparison per element, OR-ed (ANY) or AND-ed (ALL), which keeps SQL's NULL logic (a
+        NULL element compares as NULL; an empty array: ANY is false, ALL is true)."""
+        left = self.vec(node.this)
+        parts = [
+            exp.Null()
+            if isinstance(e, exp.Null)
+            else type(node)(this=left.copy(), expression=self.vec(e))
+            for e in array_elements(array)
+        ]
+        if not parts:
+            return exp.Boolean(this=quantifier == "all")
+        joined = exp.or_(*parts) if quantifier == "any" else exp.and_(*parts)
+        return exp.Paren(this=joined)
 
     def bits(self, node: exp.Expression) -> exp.Expression:
         """DuckDB BIT expression for an operand of `<~>` / `<%>`."""
@@ -563,7 +759,7 @@ class _Rewriter:
             select.join(
                 exp.alias_(exp.to_table(rel.name), alias, table=True),
                 on=exp.EQ(
-                    this=exp.column("slot", table=alias),
+                    this=exp.column(VectorRelation.SLOT, table=alias),
                     expression=exp.Anonymous(
                         this="struct_extract",
                         expressions=[
@@ -575,7 +771,7 @@ class _Rewriter:
                 join_type="left",
                 copy=False,
             )
-        return exp.column("v", table=alias)
+        return exp.column(VectorRelation.VALUE, table=alias)
 
     def slots_sql(self, select: exp.Select, table: str, column: str, store_id: int) -> str | None:
         """SQL listing the slots a single-table, filtered top-level SELECT can read, so that

@@ -74,6 +74,7 @@ class Portal:
     result: Result | None = None
     pos: int = 0
     encoders: list[Callable[[object], bytes]] | None = None
+    statement: str = ""  # the prepared statement's name (log_statement)
 
 
 @dataclass
@@ -126,6 +127,7 @@ class Connection:
         # RFC 5929 tls-server-end-point data, set by the transport once TLS is up (and the
         # certificate's hash is defined): SCRAM-SHA-256-PLUS is offered then
         self.tls_end_point: bytes | None = None
+        self._cycle_done = False  # the message being handled produced ReadyForQuery
 
     # ------------------------------------------------------------------ startup
     @property
@@ -250,13 +252,33 @@ class Connection:
         out.append(m.ReadyForQuery("I").encode())
         return out
 
-    def cancel(self) -> None:
+    # ------------------------------------------------------------------ cancel
+    # A CancelRequest applies to the query cycle in flight (see sqlfront.cancel): the
+    # transport opens a cycle when bytes arrive, each ReadyForQuery closes it.
+    def begin_cycle(self) -> None:
+        """The transport received bytes of a client message."""
         if self.session is not None:
-            self.session.cancel_event.set()
-            try:
-                self.session.cur.interrupt()
-            except Exception:
-                pass
+            self.session.cancel.begin_cycle()
+
+    def cancel(self, input_pending: bool) -> bool:
+        """A CancelRequest naming this connection; ``input_pending``: the client's next
+        message is already on its way (unread or undecoded bytes).  True when taken (the
+        transport then keeps poking until the cycle ends), False when ignored as idle."""
+        if self.session is None:
+            return False
+        return self.session.cancel.request(input_pending)
+
+    def poke_cancel(self) -> bool:
+        """Deliver a taken cancel to the statement running now; False once its cycle ended."""
+        if self.session is None:
+            return False
+        return self.session.cancel.poke()
+
+    def _ready(self) -> bytes:
+        """ReadyForQuery, which ends the query cycle (`handle_batch` closes it)."""
+        assert self.session is not None
+        self._cycle_done = True
+        return m.ReadyForQuery(self.session.status).encode()
 
     def close(self) -> None:
         if self.state.copy_in is not None:
@@ -264,6 +286,7 @@ class Connection:
             self.state.copy_in = None
         if self.session is not None:
             self.registry.pop(self.session.pid, None)
+            self.session.cancel.reset()
             self.session.close()
             self.session = None
         self.closed = True
@@ -272,10 +295,13 @@ class Connection:
     def handle_batch(self, msgs: list[object]) -> Out:
         """Process messages in order (what one network read delivered)."""
         out: Out = []
-        for msg in msgs:
+        for i, msg in enumerate(msgs):
             if self.closed:
                 break
+            self._cycle_done = False
             out += self.handle(msg)
+            if self._cycle_done and self.session is not None:
+                self.session.cancel.end_cycle(more_queued=i + 1 < len(msgs))
         return out
 
     def handle(self, msg: object) -> Out:
@@ -290,7 +316,7 @@ class Connection:
             return self._simple_query(msg.sql)
         if isinstance(msg, m.Sync):
             self.state.skip_until_sync = False
-            return [m.ReadyForQuery(self.session.status).encode()]
+            return [self._ready()]
         if self.state.skip_until_sync:
             return []
         try:
@@ -371,7 +397,7 @@ class Connection:
             return out
         assert self.session is not None
         out += self._parameter_status()
-        out.append(m.ReadyForQuery(self.session.status).encode())
+        out.append(self._ready())
         return out
 
     @staticmethod
@@ -410,7 +436,7 @@ class Connection:
                     return out
                 out += self._result_messages(r, None, describe=True)
         out += self._parameter_status()
-        out.append(m.ReadyForQuery(self.session.status).encode())
+        out.append(self._ready())
         return out
 
     def _parameter_status(self) -> Out:
@@ -514,13 +540,19 @@ class Connection:
         ]
         if msg.portal and msg.portal in self.state.portals:
             raise PgError(f'cursor "{msg.portal}" already exists', sqlstate="42P03")
-        self.state.portals[msg.portal] = Portal(prep, params, list(msg.result_formats))
+        self.state.portals[msg.portal] = Portal(
+            prep, params, list(msg.result_formats), statement=msg.statement
+        )
         return [m.BindComplete().encode()]
 
     def _run_portal(self, portal: Portal) -> Result:
         assert self.session is not None
         if portal.result is None:
-            portal.result = self.session.execute_prepared(portal.prepared, portal.params)
+            prep = portal.prepared
+            if prep.tree is not None:
+                name = portal.statement or "<unnamed>"
+                self.session.log_statement(f"execute {name}", prep.sql, [prep.tree])
+            portal.result = self.session.execute_prepared(prep, portal.params)
         return portal.result
 
     def _describe(self, msg: m.Describe) -> Out:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hmac
 import logging
 import os
 import re
 import signal
+import socket
 import ssl
 import sys
 from dataclasses import dataclass
@@ -31,6 +33,38 @@ from wire.protocol import Connection
 log = logging.getLogger("vecgres")
 # Large reads: COPY streams arrive in fewer, bigger batches (binary COPY ~75k -> ~95k rows/s).
 _READ_SIZE = 1 << 20
+# How often a taken CancelRequest re-interrupts DuckDB until its query cycle ends: DuckDB
+# clears its interrupt flag when a query starts, so one interrupt can land just before it.
+_CANCEL_POKE_SECONDS = 0.01
+
+
+@dataclass
+class _Input:
+    """What the transport holds of a connection's input: a CancelRequest asks it whether the
+    client's next message is already on its way (then the cancel applies to it)."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    decoder: m.FrontendDecoder
+
+    def pending(self) -> bool:
+        """Bytes received and not yet dispatched: in the codec, in the stream's buffer (read
+        from the socket, not yet handed to us), or still unread in the kernel socket."""
+        # StreamReader has no public size: its buffer fills before our read() resumes
+        if self.decoder.buffered or len(getattr(self.reader, "_buffer", b"")):
+            return True
+        return _socket_has_input(self.writer.get_extra_info("socket"))
+
+
+def _socket_has_input(sock: object) -> bool:
+    """A non-blocking MSG_PEEK on (a duplicate of) the connection's socket."""
+    if sock is None:
+        return False
+    try:
+        with sock.dup() as dup:  # type: ignore[attr-defined]
+            return bool(dup.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # BlockingIOError: nothing to read
+        return False
 
 
 class Server:
@@ -57,6 +91,8 @@ class Server:
             max_workers=max(8, (os.cpu_count() or 2) * 4), thread_name_prefix="vecgres-q"
         )
         self._server: asyncio.base_events.Server | None = None
+        self._inputs: dict[Connection, _Input] = {}
+        self._cancels: set[asyncio.Task] = set()  # cancel deliveries in progress
 
     async def start(self) -> tuple[str, int]:
         self._server = await asyncio.start_server(
@@ -83,6 +119,7 @@ class Server:
         negotiated: set[type] = set()  # SSLRequest / GSSENCRequest already answered
         conn = Connection(self.cluster, self.registry, self.auth)
         deadline = loop.time() + self.authentication_timeout
+        self._inputs[conn] = _Input(reader, writer, decoder)
         try:
             while not conn.closed:
                 if conn.session is None:  # startup and authentication: bounded in time
@@ -97,6 +134,7 @@ class Server:
                     data = await reader.read(_READ_SIZE)
                 if not data:
                     break
+                conn.begin_cycle()
                 decoder.feed(data)
                 # decode everything buffered, then run it as one job in the pool: one thread
                 # hop per network read, not per message (Parse/Bind/Describe/Execute/Sync)
@@ -123,6 +161,7 @@ class Server:
                             continue
                         batch.append(msg)
                     if batch:
+                        conn.begin_cycle()  # also when startup and a query came in one read
                         out = await loop.run_in_executor(self.pool, conn.handle_batch, batch)
                         if out:
                             writer.write(b"".join(out))
@@ -142,6 +181,7 @@ class Server:
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
+            self._inputs.pop(conn, None)
             if conn.session is not None:
                 await loop.run_in_executor(self.pool, conn.close)
             try:
@@ -208,8 +248,8 @@ class Server:
             return True
         if isinstance(msg, m.CancelRequest):
             entry = self.registry.get(msg.pid)
-            if entry is not None and entry[0] == msg.secret:
-                entry[1].cancel()
+            if entry is not None and hmac.compare_digest(entry[0], msg.secret):
+                self._cancel(entry[1])
             return False
         if isinstance(msg, m.StartupMessage):
             try:
@@ -219,6 +259,21 @@ class Server:
             writer.write(b"".join(out))
             return True
         return False
+
+    def _cancel(self, target: Connection) -> None:
+        """A CancelRequest: taken when ``target`` has a query cycle in flight (or its next
+        message is on its way), then re-delivered until that cycle ends."""
+        inp = self._inputs.get(target)
+        if not target.cancel(inp is not None and inp.pending()):
+            return  # idle: nothing to cancel, as in Postgres
+        task = asyncio.get_running_loop().create_task(self._deliver_cancel(target))
+        self._cancels.add(task)
+        task.add_done_callback(self._cancels.discard)
+
+    @staticmethod
+    async def _deliver_cancel(target: Connection) -> None:
+        while target.poke_cancel():
+            await asyncio.sleep(_CANCEL_POKE_SECONDS)
 
     @staticmethod
     async def _fatal(writer: asyncio.StreamWriter, e: PgError) -> bool:

@@ -1,7 +1,10 @@
-"""psql as a person types it, in a terminal (a pty): `\\timing` and its results.
+"""psql as a person types it, in a terminal (a pty): `\\timing` and its results, and Ctrl-C
+cancelling a long query (psql sends a CancelRequest; the server answers 57014 and the session
+goes on).
 
-(Ctrl-C cancelling a query is tested with psycopg's cancel in e2e/test_concurrency.py: through
-a pty the moment psql sends the cancel races the query, and the test was not deterministic.)"""
+Ctrl-C is pressed once the server logged the query's start (`log_statement = 'all'`): psql has
+sent it then, so its SIGINT handler sends the cancel, and the server applies a cancel to the
+query in flight (see sqlfront/cancel.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import select
 import subprocess
 import termios
 import time
+
+SLOW = "SELECT count(*) FROM range(200000) a(x), range(200000) b(y) WHERE a.x + b.y = 7"
 
 
 def _controlling_tty() -> None:
@@ -86,6 +91,38 @@ def test_timing_in_a_terminal(server):
         term.send("SELECT 'still here' AS s;\n")
         assert term.expect("still here")
         assert term.expect("(1 row)")
+    finally:
+        term.close()
+    assert term.proc.returncode == 0
+
+
+def _wait_for_log(server, text: str, timeout: float = 30.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in server.log):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_ctrl_c_cancels_the_running_query(server):
+    term = Terminal(server)
+    try:
+        assert term.expect("postgres=#")
+        term.consume("postgres=#")
+        term.send("SET log_statement = 'all';\n")
+        assert term.expect("SET")
+        term.consume("SET")
+        marker = f"ctrl_c_{os.getpid()}_{time.monotonic_ns()}"
+        term.send(f"{SLOW} AND '{marker}' <> '';\n")
+        assert _wait_for_log(server, f"statement: {SLOW} AND '{marker}'"), term.seen
+        term.send("\x03")
+        assert term.expect("Cancel request sent"), term.seen
+        assert term.expect("canceling statement due to user request"), term.seen
+        assert "ERROR:" in term.consume("canceling statement due to user request")
+        term.send("SELECT 'still here' AS s;\n")
+        assert term.expect("(1 row)"), term.seen
+        assert "still here" in term.consume("(1 row)")
     finally:
         term.close()
     assert term.proc.returncode == 0

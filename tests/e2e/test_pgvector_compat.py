@@ -220,6 +220,91 @@ def test_vector_in_list_and_grouped_order(vc) -> None:  # noqa: ANN001
     assert rows == [("[4,5,6]", 1), ("[1,2,4]", 1), ("[1,2,3]", 1), (None, 1)]
 
 
+def test_vector_any_all_arrays(vc) -> None:  # noqa: ANN001
+    def ids(where: str) -> list[int]:
+        return _ids(vc, f"SELECT id FROM vc WHERE {where} ORDER BY id")
+
+    assert ids("e = ANY(ARRAY['[1,2,4]','[4,5,6]']::vector[])") == [1, 3]
+    assert ids('e = ANY(\'{"[1,2,4]","[4,5,6]"}\')') == [1, 3]  # unknown literal: vector[]
+    assert ids("e = SOME(ARRAY['[1,2,3]'::vector, '[7,7,7]'])") == [2, 5]
+    assert ids("e <> ALL(ARRAY['[1,2,3]','[9,9,9]']::vector[])") == [1, 3]
+    assert ids("e < ALL(ARRAY['[1,2,4]','[4,5,6]']::vector[])") == [2, 5]
+    assert ids("e >= ANY(ARRAY['[1,2,4]']::vector[])") == [1, 3]
+    assert ids("h = ANY(ARRAY['[0,0,0]','[9,9,9]']::halfvec[])") == [3, 5]
+    assert ids("e = ANY(ARRAY[]::vector[])") == []  # empty: ANY false, ALL true
+    assert ids("e <> ALL(ARRAY[]::vector[])") == [1, 2, 3, 4, 5]  # even NULL <> ALL('{}')
+    # a NULL element: false OR NULL is NULL, true OR NULL is true (three-valued, as Postgres)
+    rows = vc.execute(
+        "SELECT id, e = ANY(ARRAY['[1,2,3]', NULL]::vector[]) FROM vc ORDER BY id"
+    ).fetchall()
+    assert rows == [(1, None), (2, True), (3, None), (4, None), (5, True)]
+    assert ids("e IN ('[1,2,3]')") == ids("e = ANY(ARRAY['[1,2,3]']::vector[])") == [2, 5]
+
+
+def test_vector_any_with_array_parameter(vc) -> None:  # noqa: ANN001
+    register_vector(vc)
+    wanted = [np.array([1, 2, 4], dtype=np.float32), np.array([4, 5, 6], dtype=np.float32)]
+    for binary in (False, True):
+        with vc.cursor(binary=binary) as cur:
+            cur.execute("SELECT id FROM vc WHERE e = ANY(%s) ORDER BY id", (wanted,))
+            assert [r[0] for r in cur.fetchall()] == [1, 3]
+            cur.execute("SELECT id FROM vc WHERE e <> ALL(%s) ORDER BY id", (wanted,))
+            assert [r[0] for r in cur.fetchall()] == [2, 5]
+
+
+def test_group_by_and_distinct_compare_vector_values(vc) -> None:  # noqa: ANN001
+    # rows 2 and 5 hold equal vectors [1,2,3]: one group, as in Postgres (pgvector btree)
+    by_e = [("[1,2,3]", 2), ("[1,2,4]", 1), ("[4,5,6]", 1), (None, 1)]
+    assert vc.execute("SELECT e::text, count(*) FROM vc GROUP BY e ORDER BY e").fetchall() == by_e
+    assert vc.execute("SELECT e::text, count(*) FROM vc GROUP BY 1 ORDER BY 1").fetchall() == by_e
+    rows = vc.execute(
+        "SELECT h::text, array_agg(id ORDER BY id) FROM vc GROUP BY h ORDER BY h"
+    ).fetchall()
+    assert rows == [("[0,0,0]", [3]), ("[1,2,3]", [1, 2]), ("[9,9,9]", [5]), (None, [4])]
+    rows = vc.execute("SELECT e::text, count(*) FROM vc GROUP BY e HAVING count(*) > 1").fetchall()
+    assert rows == [("[1,2,3]", 2)]
+    row = vc.execute("SELECT count(DISTINCT e), count(DISTINCT h), count(e), count(*) FROM vc")
+    assert row.fetchone() == (3, 3, 4, 5)
+    rows = vc.execute("SELECT DISTINCT e::text FROM vc ORDER BY 1").fetchall()
+    assert rows == [("[1,2,3]",), ("[1,2,4]",), ("[4,5,6]",), (None,)]
+    assert vc.execute("SELECT count(*) FROM (SELECT DISTINCT e FROM vc) s").fetchone() == (4,)
+    rows = vc.execute("SELECT DISTINCT e::text, id < 3 FROM vc WHERE id IN (1, 2, 5) ORDER BY 1, 2")
+    assert rows.fetchall() == [("[1,2,3]", False), ("[1,2,3]", True), ("[4,5,6]", True)]
+    rows = vc.execute("SELECT DISTINCT e, id > 0 AS pos FROM vc WHERE id IN (2, 5)").fetchall()
+    assert len(rows) == 1 and rows[0][1] is True
+
+
+def test_distance_of_a_grouped_vector(vc) -> None:  # noqa: ANN001
+    rows = vc.execute(
+        "SELECT e::text, e <-> '[1,2,3]' AS d, count(*) FROM vc WHERE e IS NOT NULL"
+        " GROUP BY e HAVING e <-> '[1,2,3]' < 5 ORDER BY e <-> '[1,2,3]'"
+    ).fetchall()
+    assert rows == [("[1,2,3]", 0.0, 2), ("[1,2,4]", 1.0, 1)]
+
+
+def test_grouped_vector_results_with_register_vector(vc) -> None:  # noqa: ANN001
+    register_vector(vc)
+    for binary in (False, True):
+        with vc.cursor(binary=binary) as cur:
+            cur.execute("SELECT e AS v, count(*) FROM vc GROUP BY v ORDER BY v DESC")
+            got = [(None if v is None else _as_array(v).tolist(), n) for v, n in cur.fetchall()]
+            assert got == [(None, 1), ([4, 5, 6], 1), ([1, 2, 4], 1), ([1, 2, 3], 2)]
+            cur.execute("SELECT DISTINCT e FROM vc ORDER BY e NULLS FIRST")
+            got = [None if r[0] is None else _as_array(r[0]).tolist() for r in cur.fetchall()]
+            assert got == [None, [1, 2, 3], [1, 2, 4], [4, 5, 6]]
+
+
+def test_vector_column_named_v(conn) -> None:  # noqa: ANN001
+    """A user column may be called like the helper relation's columns (v, slot)."""
+    conn.execute("DROP TABLE IF EXISTS vnamed")
+    conn.execute("CREATE TABLE vnamed (slot int, v vector(2))")
+    conn.execute("INSERT INTO vnamed VALUES (1, '[3,4]'), (2, '[1,2]'), (3, '[3,4]')")
+    rows = conn.execute("SELECT slot, v::text FROM vnamed ORDER BY v, slot").fetchall()
+    assert rows == [(2, "[1,2]"), (1, "[3,4]"), (3, "[3,4]")]
+    rows = conn.execute("SELECT v::text, count(*) FROM vnamed GROUP BY v ORDER BY v").fetchall()
+    assert rows == [("[1,2]", 1), ("[3,4]", 2)]
+
+
 def test_vector_equality_join(vc) -> None:  # noqa: ANN001
     rows = vc.execute(
         "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
