@@ -115,10 +115,19 @@ def exact_knn(
     return top_slots, top_d, stats
 
 
+# the columns of a registered (slot, distance) relation: names no user column can clash with
+# when a query references its own columns unqualified
+SLOT_COLUMN = "__vg_slot"
+DIST_COLUMN = "__vg_d"
+
+
 def register_distances(
     cur: duckdb.DuckDBPyConnection, name: str, slots: np.ndarray, dist: np.ndarray
 ) -> None:
-    cur.register(name, {"slot": np.ascontiguousarray(slots), "d": np.ascontiguousarray(dist)})
+    cur.register(
+        name,
+        {SLOT_COLUMN: np.ascontiguousarray(slots), DIST_COLUMN: np.ascontiguousarray(dist)},
+    )
 
 
 def register_store_distances(

@@ -24,6 +24,7 @@ from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, TableDef, slot_fiel
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
+from engine.knn import DIST_COLUMN, SLOT_COLUMN
 from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, VectorRelation
 from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
@@ -340,11 +341,11 @@ def slot_of(ref: str, column: str, store_id: int) -> exp.Expression:
 def _lookup(rel: str, ref: str, d: _Distance) -> exp.Expression:
     """`(SELECT d FROM rel WHERE slot = struct_extract(ref.col, '__vgN'))`."""
     sub = (
-        exp.select(exp.column("d", table=rel))
+        exp.select(exp.column(DIST_COLUMN, table=rel))
         .from_(rel)
         .where(
             exp.EQ(
-                this=exp.column("slot", table=rel),
+                this=exp.column(SLOT_COLUMN, table=rel),
                 expression=slot_of(ref, d.column.name, d.column.store_id),  # type: ignore[arg-type]
             )
         )
@@ -602,7 +603,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
             and res.node.metric == scan.metric
             and np.array_equal(res.query, scan.query)
         ):
-            node.replace(exp.column("d", table=rel))
+            node.replace(exp.column(DIST_COLUMN, table=rel))
     specs: list[DistanceSpec] = []
     vrels: list[VectorRelation] = []
     vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
@@ -614,7 +615,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
     tree = tree.join(
         exp.to_table(rel),
         on=exp.EQ(
-            this=exp.column("slot", table=rel),
+            this=exp.column(SLOT_COLUMN, table=rel),
             expression=slot_of(knn.ref, scan.column, scan.store_id),
         ),
         copy=False,
@@ -625,7 +626,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         if top and not specs and not vrels
         else None
     )
-    order.append("expressions", exp.Ordered(this=exp.column("slot", table=rel)))
+    order.append("expressions", exp.Ordered(this=exp.column(SLOT_COLUMN, table=rel)))
     # rows ordered by the distance but not showing it can rank on the graph's own distances
     scan.exact_distances = fast is None or None in fast.columns
     return QueryPlan(
@@ -661,7 +662,8 @@ def _fast_projection(
     for e in tree.expressions:
         inner = e.this if isinstance(e, exp.Alias) else e
         name = e.alias if isinstance(e, exp.Alias) else e.name
-        if isinstance(inner, exp.Column) and inner.name == "d" and inner.table == scan.relation:
+        is_col = isinstance(inner, exp.Column)
+        if is_col and inner.name == DIST_COLUMN and inner.table == scan.relation:
             items.append(None)
         elif isinstance(inner, exp.Column) and not inner.is_star:
             if inner.table and inner.table != knn.ref:

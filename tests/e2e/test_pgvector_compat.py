@@ -305,6 +305,24 @@ def test_vector_column_named_v(conn) -> None:  # noqa: ANN001
     assert rows == [("[1,2]", 1), ("[3,4]", 2)]
 
 
+def test_knn_over_columns_named_like_the_distance_relations(conn) -> None:  # noqa: ANN001
+    """A kNN query's (slot, distance) relation must not capture a user's `d` or `slot`."""
+    conn.execute("DROP TABLE IF EXISTS dnamed")
+    conn.execute("CREATE TABLE dnamed (id int, d int, slot int, e vector(2))")
+    conn.execute(
+        "INSERT INTO dnamed VALUES "
+        "(1, 10, 100, '[1,1]'), (2, 20, 200, '[2,2]'), (3, 30, 300, '[3,3]')"
+    )
+    q = "'[1,1]'"
+    rows = conn.execute(f"SELECT id, d, slot FROM dnamed ORDER BY e <-> {q} LIMIT 2").fetchall()
+    assert rows == [(1, 10, 100), (2, 20, 200)]
+    rows = conn.execute(
+        f"SELECT id, d + 1, slot * 2, e <-> {q} FROM dnamed WHERE d > 10 AND slot < 300 "
+        f"ORDER BY e <-> {q} LIMIT 2"
+    ).fetchall()
+    assert rows == [(2, 21, 400, pytest.approx(2**0.5))]
+
+
 def test_vector_equality_join(vc) -> None:  # noqa: ANN001
     rows = vc.execute(
         "SELECT a.id, b.id FROM vc a JOIN vc b ON a.e = b.e AND a.id < b.id ORDER BY 1"
