@@ -39,6 +39,9 @@ from engine.vector_store import (
     migrate_single_file,
 )
 
+# DuckDB types whose numpy values convert back to the same Python values
+FAST_TYPES = frozenset({"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"})
+
 
 @dataclass
 class ColumnCache:
@@ -46,6 +49,7 @@ class ColumnCache:
     slots: np.ndarray  # sorted
     values: dict[str, np.ndarray | list]
     types: dict[str, str]  # DuckDB type names
+    fast: bool = False  # every type round-trips through numpy unchanged (see planner.execute)
 
 
 _BOOTSTRAP = (
@@ -209,6 +213,7 @@ class Database:
         # where DuckDB returned NULLs (a masked array)
         values = {c: _plain(data[c]) for c in wanted}
         cache = ColumnCache(version, data["__s"].astype(np.int64), values, types)
+        cache.fast = all(t in FAST_TYPES for t in types.values())
         self._column_cache[key] = cache
         return cache
 

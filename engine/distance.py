@@ -133,6 +133,8 @@ def topk(dist: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     n = len(dist)
     if n == 0 or k <= 0:
         return ids[:0], dist[:0]
+    if n <= k and (n == 1 or bool((dist[1:] > dist[:-1]).all())):
+        return ids, dist  # already in order, no ties (a graph search's answer)
     if k < n:
         part = np.argpartition(dist, k - 1)[:k]
         bound = dist[part].max()

@@ -279,8 +279,8 @@ class HnswIndex:
             except RuntimeError:
                 # fewer than k reachable (a selective filter): ask for what exists
                 labels, dist = _search_short(idx, q, k, keep)
-        out = np.asarray(labels, dtype=np.int64).reshape(-1)
-        d = _TO_PGVECTOR[self.metric](np.asarray(dist, dtype=np.float64).reshape(-1))
+        out = labels[0].astype(np.int64)
+        d = _TO_PGVECTOR[self.metric](dist[0].astype(np.float64))
         return out, d, SearchStats(ef=ef, k=k, returned=len(out))
 
 

@@ -9,12 +9,13 @@ strategy with every candidate's cost for EXPLAIN.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from planner import cost
 
 
-@dataclass
+@dataclass(frozen=True)
 class Choice:
     strategy: str  # "exact" | "prefilter" | "hnsw" | "hnsw_postfilter" | "hnsw_filter"
     cost: float
@@ -24,6 +25,7 @@ class Choice:
     reason: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
 def choose(
     *,
     k: int,
@@ -37,7 +39,10 @@ def choose(
     enable_indexscan: bool = True,
     segments: int = 1,
 ) -> Choice:
-    """The cheapest strategy; graph searches cost once per segment (`segments` graphs)."""
+    """The cheapest strategy; graph searches cost once per segment (`segments` graphs).
+
+    A pure function of its arguments, memoised: a repeated query shape (the same counts)
+    gets the same `Choice` object back, which callers must not modify."""
     sel = matching / live if live else 0.0
     exact = cost.exact_cost(matching, dim, live)
     costs: dict[str, float] = {"prefilter" if filtered else "exact": exact}

@@ -27,8 +27,6 @@ from engine.knn import (
 from planner.knn_exec import run_knn
 from planner.plan import FastProjection, KnnScan, QueryPlan, VectorRelation
 
-_FAST_TYPES = {"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"}
-
 
 class ShortScan(Exception):
     """A cached kNN plan found fewer matching vectors than k: rebind without the cache."""
@@ -131,11 +129,15 @@ def _fast_rows(
     column's type does not round-trip through numpy unchanged."""
     slots = slots[fast.offset : fast.offset + fast.limit]
     dist = dist[fast.offset : fast.offset + fast.limit]
-    wanted = tuple(dict.fromkeys(c for c in fast.columns if c and c != scan.column))
+    wanted = fast.wanted
+    if wanted is None:
+        wanted = fast.wanted = tuple(
+            dict.fromkeys(c for c in fast.columns if c and c != scan.column)
+        )
     cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, wanted)
-    if any(t not in _FAST_TYPES for t in cache.types.values()):
+    if not cache.fast:
         return None
-    pos = np.searchsorted(cache.slots, slots)
+    pos = cache.slots.searchsorted(slots)
     pos_l = pos.tolist()
     out_cols: list[list] = []
     description: list[tuple] = []

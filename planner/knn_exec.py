@@ -114,6 +114,11 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     Candidates are ranked on the graph's own distances and the global top k kept; when the
     query shows a distance (`scan.exact_distances`), those k are rescored exactly, so a
     distance reads the same whatever the strategy."""
+    segs = store.segments
+    if not scan.filter_sql and len(segs) == 1:
+        g = index.graph(segs[0])
+        if g is not None and g.covered == segs[0].count == len(matching):
+            return _whole_graph(store, index, g, scan, choice, len(matching))
     mask = None
     if scan.filter_sql:
         mask = np.zeros(store.slot_end(), dtype=bool)
@@ -167,6 +172,27 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     if scan.exact_distances and candidates:
         slots, dist = topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
         stats.extra["rescored"] = len(slots)
+    stats.returned = len(slots)
+    return slots, dist, stats
+
+
+def _whole_graph(store, index, g, scan, choice, live):  # noqa: ANN001, ANN202
+    """`_hnsw` when one graph holds every row and every row is live (no filter, one segment,
+    nothing deleted or appended since the build): one search, nothing to drop or merge."""
+    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
+    labels, dist, s = index.search(g, scan.query, scan.k, ef)
+    stats = KnnStats(matching_rows=live)
+    stats.extra.update(strategy=choice.strategy, segments=1, ef=s.ef, candidates=len(labels))
+    stats.extra["tail_scanned"] = 0
+    if len(labels) < min(scan.k, live):  # never fewer rows than min(k, matching)
+        slots, dist, _ = exact_knn(store, store.all_slots(), scan.metric, scan.query, scan.k)
+        stats.extra["fallback"] = "exact"
+        stats.vectors_scanned = live
+    else:
+        slots, dist = topk(dist, labels, scan.k)
+        if scan.exact_distances:
+            slots, dist = topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
+            stats.extra["rescored"] = len(slots)
     stats.returned = len(slots)
     return slots, dist, stats
 

@@ -91,6 +91,7 @@ class FastProjection:
     columns: list[str | None]  # None: the kNN distance
     limit: int
     offset: int
+    wanted: tuple[str, ...] | None = None  # the table columns it reads (set on first use)
 
 
 @dataclass
