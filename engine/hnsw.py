@@ -43,6 +43,22 @@ class SearchStats:
     ef: int = 0
     k: int = 0
     returned: int = 0
+    visited: int | None = None  # graph nodes visited, when counted
+
+
+class _VisitCounter:
+    """A filter for hnswlib that counts its calls (one per node the search visits) and
+    otherwise answers as `keep` would (everything, without one)."""
+
+    __slots__ = ("keep", "n")
+
+    def __init__(self, keep: Callable[[int], bool] | None) -> None:
+        self.keep = keep
+        self.n = 0
+
+    def __call__(self, label: int) -> bool:
+        self.n += 1
+        return True if self.keep is None else self.keep(label)
 
 
 @dataclass
@@ -261,9 +277,18 @@ class HnswIndex:
         k: int,
         ef: int,
         keep: Callable[[int], bool] | None = None,
+        count_visits: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, SearchStats]:
         """Labels (slots) of up to k approximate nearest neighbours of q in graph `g`, and
-        their distances in the index's metric as pgvector defines it (float64)."""
+        their distances in the index's metric as pgvector defines it (float64).
+
+        `count_visits` (EXPLAIN ANALYZE) fills `SearchStats.visited`: the nodes the traversal
+        admitted to its candidate queue, whose neighbours it then scores.  hnswlib exposes no
+        counter, but calls a filter exactly once per such node, so a pass-through filter
+        counts them (and slows the search it measures by the callbacks)."""
+        counter: _VisitCounter | None = None
+        if count_visits:
+            keep = counter = _VisitCounter(keep)
         idx = g.index
         n = idx.get_current_count()
         k = min(k, n)
@@ -281,7 +306,8 @@ class HnswIndex:
                 labels, dist = _search_short(idx, q, k, keep)
         out = labels[0].astype(np.int64)
         d = _TO_PGVECTOR[self.metric](dist[0].astype(np.float64))
-        return out, d, SearchStats(ef=ef, k=k, returned=len(out))
+        visited = counter.n if counter is not None else None
+        return out, d, SearchStats(ef=ef, k=k, returned=len(out), visited=visited)
 
 
 # hnswlib's distance -> pgvector's: sqrt of squared L2; -dot from 1 - dot; 1 - cos as it is

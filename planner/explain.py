@@ -42,11 +42,15 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
             lines.append(f"        Chosen: {knn.strategy} ({knn.reason})")
         if result is not None and result.knn_stats is not None:
             s = result.knn_stats
+            visited = s.extra.get("nodes_visited")
+            nodes = "" if visited is None else f"  nodes visited: {visited}"
             lines.append(
-                f"        Actual matching rows: {s.matching_rows}  vectors scanned: "
+                f"        Actual matching rows: {s.matching_rows}{nodes}  vectors scanned: "
                 f"{s.vectors_scanned}  returned: {s.returned}  time: {s.seconds * 1e3:.3f} ms"
             )
-            extra = "  ".join(f"{k}={v}" for k, v in s.extra.items() if k != "strategy")
+            extra = "  ".join(
+                f"{k}={v}" for k, v in s.extra.items() if k not in ("strategy", "nodes_visited")
+            )
             if extra:
                 lines.append(f"        Actual: {extra}")
         if result is not None and result.used_fallback:

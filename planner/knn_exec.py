@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.database import Database
 from engine.distance import topk
-from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex
+from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex, SearchStats
 from engine.knn import KnnStats, exact_knn, filtered_slots, quantized_topk, score
 from engine.vector_store import VectorStore
 from planner import cost
@@ -176,12 +176,19 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     return slots, dist, stats
 
 
+def _visited(stats: KnnStats, s: SearchStats) -> None:
+    """Add a graph search's visited nodes (EXPLAIN ANALYZE counts them) to the scan's."""
+    if s.visited is not None:
+        stats.extra["nodes_visited"] = stats.extra.get("nodes_visited", 0) + s.visited
+
+
 def _whole_graph(store, index, g, scan, choice, live):  # noqa: ANN001, ANN202
     """`_hnsw` when one graph holds every row and every row is live (no filter, one segment,
     nothing deleted or appended since the build): one search, nothing to drop or merge."""
     ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
-    labels, dist, s = index.search(g, scan.query, scan.k, ef)
+    labels, dist, s = index.search(g, scan.query, scan.k, ef, count_visits=scan.count_visits)
     stats = KnnStats(matching_rows=live)
+    _visited(stats, s)
     stats.extra.update(strategy=choice.strategy, segments=1, ef=s.ef, candidates=len(labels))
     stats.extra["tail_scanned"] = 0
     if len(labels) < min(scan.k, live):  # never fewer rows than min(k, matching)
@@ -213,13 +220,19 @@ def _search_graph(  # noqa: ANN202
     want = min(scan.k, len(in_graph))
     if choice.strategy == "hnsw_filter":
         m = mask
-        labels, dist, s = index.search(g, scan.query, want, ef, keep=lambda x: bool(m[x]))
+        labels, dist, s = index.search(
+            g, scan.query, want, ef, keep=lambda x: bool(m[x]), count_visits=scan.count_visits
+        )
         stats.extra["ef"] = s.ef
+        _visited(stats, s)
     else:
         kp = choice.k_prime or want
         while True:
-            labels, dist, s = index.search(g, scan.query, max(kp, want), max(ef, kp))
+            labels, dist, s = index.search(
+                g, scan.query, max(kp, want), max(ef, kp), count_visits=scan.count_visits
+            )
             stats.extra["ef"] = s.ef
+            _visited(stats, s)
             if mask is not None:
                 keep = mask[labels]
             elif len(in_graph) == g.covered:

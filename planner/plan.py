@@ -71,6 +71,7 @@ class KnnScan:
     rescore: bool = True
     # the query shows or computes with the distance: rescore graph candidates exactly
     exact_distances: bool = True
+    count_visits: bool = False  # EXPLAIN ANALYZE: count the graph nodes searches visit
     # filled by execution (EXPLAIN ANALYZE shows them)
     strategy: str = "exact"
     estimated_rows: int | None = None

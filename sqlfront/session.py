@@ -767,6 +767,8 @@ class Session:
 
             plan_knn(self.db, self.cur, plan.knn)
         if analyze:
+            if plan.knn is not None:
+                plan.knn.count_visits = True
             t0 = time.perf_counter()
             res = execute_plan(self.db, self.cur, plan)
             res.seconds = time.perf_counter() - t0

@@ -97,6 +97,11 @@ def test_forced_strategies_and_explain(server, ix):
             plan = "\n".join(r[0] for r in c.execute("EXPLAIN ANALYZE " + sql, (q,)).fetchall())
             assert "Actual matching rows: " in plan and "Execution Time" in plan
             assert re.search(r"Estimated matching rows: \d+", plan)
+            visited = re.search(r"nodes visited: (\d+)", plan)
+            if expect.startswith("hnsw"):  # counted in the graph: at least ef of them
+                assert visited is not None and int(visited.group(1)) >= 40, plan
+            else:
+                assert visited is None, plan
             results[forced] = [r[0] for r in c.execute(sql, (q,)).fetchall()]
         assert results["exact"] == want and results["prefilter"] == want
         for forced in ("hnsw", "auto"):
@@ -105,6 +110,22 @@ def test_forced_strategies_and_explain(server, ix):
         c.execute("SET enable_indexscan = off")
         assert _strategy(c, sql, (q,)) == "exact"
         c.execute("RESET enable_indexscan")
+
+
+def test_explain_analyze_counts_nodes_visited_growing_with_ef(server, ix):
+    q = vec_text(ix.queries[2])
+    sql = "EXPLAIN ANALYZE SELECT id FROM cix ORDER BY embedding <=> %s LIMIT 10"
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        counts = {}
+        for ef in (10, 200):
+            c.execute(f"SET hnsw.ef_search = {ef}")
+            plan = "\n".join(r[0] for r in c.execute(sql, (q,)).fetchall())
+            assert "strategy=hnsw" in plan
+            counts[ef] = int(re.search(r"nodes visited: (\d+)", plan).group(1))
+        c.execute("RESET hnsw.ef_search")
+        # a wider beam admits more candidates; the same query still returns its 10 rows
+        assert counts[10] >= 10 and counts[200] > 2 * counts[10], counts
+        assert len(c.execute(sql[len("EXPLAIN ANALYZE ") :], (q,)).fetchall()) == 10
 
 
 def test_operator_without_matching_index_is_exact(server, ix):
