@@ -114,7 +114,8 @@ class Database:
     def writer_exit(self) -> None:
         with self._gate:
             self._writers -= 1
-            self._gate.notify_all()
+            if self._writers == 0:  # what the optimizer waits for
+                self._gate.notify_all()
 
     @contextmanager
     def quiescent(self, timeout: float) -> Iterator[bool]:
@@ -219,6 +220,9 @@ class Database:
 
     # -- indexes --------------------------------------------------------------------------
     def hnsw(self, ix: IndexDef, dim: int) -> HnswIndex:
+        h = self._indexes.get(ix.name)  # the common case, without the lock
+        if h is not None and h.metric == ix.metric and h.dim == dim:
+            return h
         with self._lock:
             h = self._indexes.get(ix.name)
             if h is None or h.metric != ix.metric or h.dim != dim:

@@ -49,7 +49,8 @@ def plan_knn(db: Database, cur: duckdb.DuckDBPyConnection, scan: KnnScan) -> Pre
     if len(matching) < scan.k:
         return None
     index = db.hnsw(scan.index, store.dim) if scan.index is not None else None
-    scan.segments = sum(1 for s in store.segments if s.count)
+    segs = store.segments
+    scan.segments = sum(1 for s in segs if s.count) if len(segs) != 1 else int(segs[0].count > 0)
     if index is not None and not index.available():
         index = None
     choice = choose(
