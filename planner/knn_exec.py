@@ -205,16 +205,7 @@ def _whole_graph(store, index, g, scan, choice, live):  # noqa: ANN001, ANN202
     return slots, dist, stats
 
 
-def _search_graph(  # noqa: ANN202
-    index,
-    g,
-    scan,
-    choice,
-    in_graph,
-    mask,
-    ef,
-    stats,  # noqa: ANN001
-):
+def _search_graph(index, g, scan, choice, in_graph, mask, ef, stats):  # noqa: ANN001, ANN202
     """Candidates from one segment's graph, with the graph's distances: at least
     min(k, len(in_graph)) matching slots.  When the traversal cannot find them, the segment's
     matching slots with None (the caller scans them exactly)."""
