@@ -15,6 +15,7 @@ Must not: parse SQL or speak the protocol.  `path=None` is an in-memory database
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -41,6 +42,9 @@ from engine.vector_store import (
 
 # DuckDB types whose numpy values convert back to the same Python values
 FAST_TYPES = frozenset({"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"})
+
+
+log = logging.getLogger("vecgres")
 
 
 @dataclass
@@ -358,20 +362,28 @@ class Database:
     def _drop_orphan_stores(self) -> None:
         catalog = self.load_catalog(self._duck)
         live = set()
+        indexes = set()
         for t in catalog.values():
-            dims = {}
+            stores = {}
             for c in t.vector_columns():
-                self.store_for(t, c)
+                stores[c.name] = self.store_for(t, c)
                 live.add(c.store_id)
-                dims[c.name] = c.dim
             for ix in t.indexes:  # opens them (migrating a pre-segment graph file)
-                if ix.method == "hnsw" and ix.columns and dims.get(ix.columns[0]):
-                    self.hnsw(ix, dims[ix.columns[0]])
+                indexes.add(ix.name)
+                store = stores.get(ix.columns[0]) if ix.columns else None
+                if ix.method == "hnsw" and store is not None and store.dim:
+                    h = self.hnsw(ix, store.dim)
+                    for f in h.remove_orphan_files({seg.id for seg in store.segments}):
+                        log.info("removed %s: a graph of no current segment", f)
         if self.path is not None:
             for f in (self.path / "vectors").iterdir():
                 stem = f.name.split(".")[0]
                 if stem.isdigit() and int(stem) not in live:
                     shutil.rmtree(f) if f.is_dir() else f.unlink()
+            for d in (self.path / "indexes").iterdir():
+                if d.is_dir() and d.name not in indexes:  # a DROP INDEX/TABLE cut short
+                    log.info("removed %s: no index of that name", d)
+                    shutil.rmtree(d)
 
     def close(self) -> None:
         self.optimizer.stop()

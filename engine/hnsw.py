@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -34,6 +35,7 @@ from engine.segment import Segment
 from engine.vector_store import VectorStore
 
 SPACE = {"l2": "l2", "cosine": "cosine", "ip": "ip"}
+_GRAPH_FILE = re.compile(r"seg-(\d+)\.(?:hnsw|json)(\.tmp)?")
 BUILD_THREADS = max(1, min(2, os.cpu_count() or 1))
 TAIL_EXTEND_ROWS = 5000  # the optimizer folds a tail this long into the graph
 
@@ -232,6 +234,22 @@ class HnswIndex:
             return
         for suffix in ("hnsw", "json"):
             self._graph_path(seg_id, suffix).unlink(missing_ok=True)
+
+    def remove_orphan_files(self, segment_ids: set[int]) -> list[Path]:
+        """Delete graph files of segments the store no longer lists (a merge that crashed
+        before its manifest swap leaves its output's graphs behind; ids are never reused)
+        and half-written `.tmp` files.  Only safe before the optimizer starts."""
+        if self.dir is None or not self.dir.exists():
+            return []
+        removed = []
+        for f in self.dir.iterdir():
+            m = _GRAPH_FILE.fullmatch(f.name)
+            if m is None:
+                continue
+            if m.group(2) or int(m.group(1)) not in segment_ids:
+                f.unlink(missing_ok=True)
+                removed.append(f)
+        return removed
 
     def available(self) -> bool:
         """Built (in memory, or on disk to be loaded)."""

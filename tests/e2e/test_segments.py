@@ -312,3 +312,50 @@ def test_quantized_copy_of_the_growing_segment_follows_its_appends(srv, tmp_path
     sealed = [s for s in manifest(tmp_path / "d") if s["sealed"]]
     assert len(sealed) == 3
     assert all((store_dir(tmp_path / "d") / f"seg-{s['id']}.int8").exists() for s in sealed)
+
+
+def test_graph_files_of_no_current_segment_are_removed_at_open(tmp_path):
+    """A merge that crashed between writing its output's graph and the manifest swap, and a
+    DROP INDEX cut short, leave files no segment or index owns: the next start removes them
+    and keeps every graph that is in use."""
+    vecs = data(450, seed=11)
+    srv = start_server(tmp_path / "d")
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            c.execute(
+                "CREATE TABLE og (id int PRIMARY KEY, tag int, e vector(8)) "
+                "WITH (segment_rows = 200, autovacuum_enabled = off)"
+            )
+            load(c, "og", vecs)
+            c.execute("CREATE INDEX og_e ON og USING hnsw (e vector_l2_ops)")
+            vacuum(c, "og")
+    finally:
+        srv.stop(signal.SIGKILL)
+    idx = tmp_path / "d" / "postgres" / "indexes" / "og_e"
+    in_use = sorted(p.name for p in idx.glob("seg-*"))
+    assert any(n.endswith(".hnsw") for n in in_use)
+    # what a crashed merge (segment 99 never reached the manifest) and a torn write leave
+    (idx / "seg-99.hnsw").write_bytes(b"graph of a merge output never swapped in")
+    (idx / "seg-99.json").write_text('{"covered": 3}')
+    (idx / "seg-0.hnsw.tmp").write_bytes(b"half a graph")
+    orphan = tmp_path / "d" / "postgres" / "indexes" / "dropped_idx"
+    orphan.mkdir()
+    (orphan / "seg-0.hnsw").write_bytes(b"x")
+    srv = start_server(tmp_path / "d")
+    try:
+        assert sorted(p.name for p in idx.glob("seg-*")) == in_use
+        assert not orphan.exists()
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            c.execute("SET vecgres.knn_strategy = 'hnsw'")
+            got = knn(c, "og", vecs[5], 5)
+            assert got[0] == 5 and len(got) == 5
+            plan = " ".join(
+                r[0]
+                for r in c.execute(
+                    "EXPLAIN SELECT id FROM og ORDER BY e <-> %s LIMIT 5", (vec(vecs[5]),)
+                )
+            )
+            assert "strategy=hnsw" in plan
+    finally:
+        srv.stop()
+    assert any("seg-99.hnsw" in line and "removed" in line for line in srv.log)
