@@ -253,7 +253,7 @@ class Database:
         cur.execute("UPDATE __vg_tables SET def = ? WHERE name = ?", [table.to_json(), table.name])
 
     def next_oid(self, cur: duckdb.DuckDBPyConnection) -> int:
-        return int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchone()[0])  # type: ignore[index]
+        return int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchall()[0][0])
 
     # -- catalog --------------------------------------------------------------------------
     @staticmethod
@@ -265,20 +265,19 @@ class Database:
         self, cur: duckdb.DuckDBPyConnection, table: TableDef, if_not_exists: bool = False
     ) -> bool:
         """Create `table` in the caller's transaction; False if it existed and if_not_exists."""
-        exists = cur.execute(
+        # (fetchall, not fetchone: DuckDB refuses register() while a result is unfinished)
+        (exists,) = cur.execute(
             "SELECT count(*) FROM __vg_tables WHERE name = ?", [table.name]
-        ).fetchone()
-        if exists and exists[0]:
+        ).fetchall()
+        if exists[0]:
             if if_not_exists:
                 return False
             raise DuplicateTable(f'relation "{table.name}" already exists')
-        table.oid = int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchone()[0])  # type: ignore[index]
+        table.oid = int(cur.execute("SELECT nextval('__vg_oid_seq')").fetchall()[0][0])
         cols_sql = []
         for col in table.columns:
             if col.is_vector:
-                col.store_id = int(
-                    cur.execute("SELECT nextval('__vg_store_seq')").fetchone()[0]  # type: ignore[index]
-                )
+                col.store_id = int(cur.execute("SELECT nextval('__vg_store_seq')").fetchall()[0][0])
             if col.pg_type in SERIAL_TYPES:
                 seq = f"{table.name}_{col.name}_seq"
                 cur.execute(f"CREATE SEQUENCE {_q(seq)}")
@@ -301,7 +300,8 @@ class Database:
         return True
 
     def drop_table(self, cur: duckdb.DuckDBPyConnection, name: str, if_exists: bool) -> bool:
-        row = cur.execute("SELECT def FROM __vg_tables WHERE name = ?", [name]).fetchone()
+        rows = cur.execute("SELECT def FROM __vg_tables WHERE name = ?", [name]).fetchall()
+        row = rows[0] if rows else None
         if row is None:
             if if_exists:
                 return False
