@@ -33,11 +33,11 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
                 f"        Index: {knn.index.name} (hnsw, m={knn.index.options.get('m')}, "
                 f"ef_construction={knn.index.options.get('ef_construction')})"
             )
-        if knn.exact_index is not None:
-            ix = knn.exact_index
+        if knn.exact_index is not None and is_sparse_dim(vector_dim(knn.query)):
+            ix = knn.exact_index  # sparsevec over 16000 dimensions: the sparse store
             lines.append(
-                f"        Index: {ix.name} ({ix.opclass}: no graph, answered by exact search"
-                f"{', sparse store' if is_sparse_dim(vector_dim(knn.query)) else ''})"
+                f"        Index: {ix.name} ({ix.opclass}: no graph, answered by exact search "
+                "over the sparse store)"
             )
         if knn.ef:
             kp = f"  candidates k'={knn.k_prime}" if knn.k_prime else ""
