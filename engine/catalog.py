@@ -192,6 +192,13 @@ class TableDef:
     options: dict[str, str] = field(default_factory=dict)
     indexes: list[IndexDef] = field(default_factory=list)
 
+    def exact_index(self, column: str, metric: str) -> IndexDef | None:
+        """A graphless vector index (method `exact`) on `column` for `metric`."""
+        for ix in self.indexes:
+            if ix.method == "exact" and ix.columns == [column] and ix.metric == metric:
+                return ix
+        return None
+
     def hnsw_index(self, column: str, metric: str) -> IndexDef | None:
         for ix in self.indexes:
             if ix.method == "hnsw" and ix.columns == [column] and ix.metric == metric:

@@ -33,12 +33,15 @@ from engine.catalog import quote_ident as _q
 from engine.errors import DuplicateTable, UndefinedTable
 from engine.hnsw import HnswIndex
 from engine.optimizer import Optimizer
+from engine.sparse import SparseStore, is_sparse_dim
 from engine.vector_store import (
     DEFAULT_SEGMENT_ROWS,
     StorageConfig,
     VectorStore,
     migrate_single_file,
 )
+
+AnyStore = VectorStore | SparseStore
 
 # DuckDB types whose numpy values convert back to the same Python values
 FAST_TYPES = frozenset({"INTEGER", "BIGINT", "SMALLINT", "VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT"})
@@ -90,7 +93,7 @@ class Database:
         self._lock = threading.Lock()
         self.sessions = 0  # open sessions (DROP DATABASE waits for them to leave)
         self._sessions_changed = threading.Condition(self._lock)
-        self._stores: dict[int, VectorStore] = {}
+        self._stores: dict[int, AnyStore] = {}
         self.catalog_version = 0
         # committed-write counter per table: keys the caches of live slots
         self.table_versions: dict[str, int] = {}
@@ -317,8 +320,9 @@ class Database:
     # -- vectors --------------------------------------------------------------------------
     def store(
         self, store_id: int, dim: int, storage: str | None = None, capacity: int | None = None
-    ) -> VectorStore:
-        """The store (opened on first use; `storage`/`capacity` switch an open one)."""
+    ) -> AnyStore:
+        """The store (opened on first use; `storage`/`capacity` switch an open one): a
+        `SparseStore` for more than 16000 dimensions (only sparsevec has so many)."""
         with self._lock:
             st = self._stores.get(store_id)
             if st is None:
@@ -326,6 +330,9 @@ class Database:
                 if self.path is not None:
                     migrate_single_file(self.path / "vectors", store_id)
                     path = self.path / "vectors" / str(store_id)
+                if is_sparse_dim(dim):
+                    st = self._stores[store_id] = SparseStore(path, dim)
+                    return st
                 st = VectorStore(
                     path,
                     dim,
@@ -342,7 +349,7 @@ class Database:
             st.capacity = capacity
         return st
 
-    def store_for(self, table: TableDef, col: ColumnDef) -> VectorStore:
+    def store_for(self, table: TableDef, col: ColumnDef) -> AnyStore:
         """The store of `table.col`, in the table's storage mode and segment size."""
         seg_rows = table.options.get("segment_rows")
         return self.store(
@@ -352,7 +359,7 @@ class Database:
             int(seg_rows) if seg_rows else None,
         )
 
-    def store_by_id(self, store_id: int) -> VectorStore:
+    def store_by_id(self, store_id: int) -> AnyStore:
         return self._stores[store_id]
 
     def sync_stores(self) -> None:

@@ -113,6 +113,8 @@ class Optimizer:
     def _column(self, table: TableDef, col: ColumnDef, compact: bool, report: PassReport) -> None:
         db = self.db
         store = db.store_for(table, col)
+        if getattr(store, "sparse", False):
+            return  # a sparse store has no segments, copies or graphs
         mode = str(table.options.get("quantization", "none"))
         indexes = [
             h

@@ -18,14 +18,20 @@ import numpy as np
 from engine.catalog import slot_struct_type
 from engine.database import Database
 from engine.duck_errors import translate
+from engine.errors import FeatureNotSupported
 from engine.knn import (
     KnnStats,
     materialize_vectors,
     register_distances,
     register_store_distances,
 )
+from engine.sparse import SparseStore
+from engine.vector_store import VectorStore
 from planner.knn_exec import run_knn
 from planner.plan import FastProjection, KnnScan, QueryPlan, VectorRelation
+
+# most float32 elements a query may expand sparse rows into (128 MB)
+DENSE_EXPAND_MAX = 32 * 1024 * 1024
 
 
 class ShortScan(Exception):
@@ -102,18 +108,27 @@ def _register_vectors(
             slots = cur.execute(vrel.slots_sql).fetchnumpy()["s"].astype(np.int64, copy=False)
         except duckdb.Error as e:
             raise translate(e) from e
-    if slots is None:
-        slots = store.all_slots()
-        mat = store.take(slots)
-    else:
-        slots = np.unique(slots)
-        mat = store.take(slots)
+    slots = store.all_slots() if slots is None else np.unique(slots)
+    mat = _dense_rows(store, slots)
     if len(mat) == 0:  # one unreachable row, so that DuckDB still types `v` as FLOAT[]
         slots = np.array([-1], dtype=np.int64)
         mat = np.zeros((1, store.dim), dtype=np.float32)
     vecs = np.empty(len(mat), dtype=object)
     vecs[:] = list(mat)
     cur.register(vrel.name, {VectorRelation.SLOT: slots, VectorRelation.VALUE: vecs})
+
+
+def _dense_rows(store: VectorStore | SparseStore, slots: np.ndarray) -> np.ndarray:
+    """Dense float32 rows at `slots`, for expressions DuckDB evaluates over `FLOAT[]` lists
+    (a sparse store's rows are expanded; refused when that would be too large)."""
+    if not isinstance(store, SparseStore):
+        return store.take(slots)
+    if len(slots) * store.dim > DENSE_EXPAND_MAX:
+        raise FeatureNotSupported(
+            f"this expression over {len(slots)} sparsevec({store.dim}) values is not supported: "
+            "it would need them dense; use the distance operators, or filter the rows first"
+        )
+    return store.take_dense(slots)
 
 
 def _fast_rows(

@@ -6,6 +6,7 @@ scan actually did.
 
 from __future__ import annotations
 
+from engine.sparse import is_sparse_dim, vector_dim
 from planner.execute import PlanResult
 from planner.plan import QueryPlan
 
@@ -22,7 +23,7 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
         lines.append(f"  ->  KNN Scan on {knn.table}  (strategy={knn.strategy}{cost})")
         lines.append(
             f"        Order By: {knn.column} {_OPS.get(knn.metric, knn.metric)} $query "
-            f"(dim={len(knn.query)})"
+            f"(dim={vector_dim(knn.query)})"
         )
         if knn.filter_sql:
             lines.append(f"        Filter: {knn.filter_sql}")
@@ -31,6 +32,12 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
             lines.append(
                 f"        Index: {knn.index.name} (hnsw, m={knn.index.options.get('m')}, "
                 f"ef_construction={knn.index.options.get('ef_construction')})"
+            )
+        if knn.exact_index is not None and is_sparse_dim(vector_dim(knn.query)):
+            ix = knn.exact_index  # sparsevec over 16000 dimensions: the sparse store
+            lines.append(
+                f"        Index: {ix.name} ({ix.opclass}: no graph, answered by exact search "
+                "over the sparse store)"
             )
         if knn.ef:
             kp = f"  candidates k'={knn.k_prime}" if knn.k_prime else ""

@@ -57,11 +57,14 @@ class KnnScan:
     column: str
     store_id: int
     metric: str
-    query: np.ndarray
+    query: np.ndarray  # (a SparseVectorValue for a sparse store)
     k: int  # LIMIT + OFFSET
     filter_sql: str | None
     relation: str = "__knn"
     index: IndexDef | None = None  # an HNSW index matching column and metric
+    # an index on the column answered by exact search (no graph: sparsevec over 16000
+    # dimensions, or an operator class hnswlib has no space for), for EXPLAIN
+    exact_index: IndexDef | None = None
     ef_search: int = 40
     forced: str = "auto"  # vecgres.knn_strategy
     enable_indexscan: bool = True

@@ -25,6 +25,15 @@ from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
 from engine.knn import DIST_COLUMN, SLOT_COLUMN
+from engine.sparse import (
+    SparseVectorValue,
+    as_sparse,
+    check_sparse_dims,
+    is_sparse_dim,
+    same_vector,
+    sparse_pair,
+    vector_dim,
+)
 from planner.plan import DistanceSpec, FastProjection, KnnScan, QueryPlan, VectorRelation
 from sqlfront import vecfuncs
 from sqlfront.catalog_rewrite import rewrite_catalog_query
@@ -36,7 +45,7 @@ from sqlfront.vectors import (
     parse_vector_text,
     parse_vectors_bulk,
     round_halfvec,
-    sparse_to_dense,
+    sparse_value,
 )
 
 CATALOG_SCHEMA = "__vg_pg"
@@ -175,10 +184,13 @@ def resolve_vector_column(
 # ------------------------------------------------------------------------------ vectors
 
 
-def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.ndarray | None:
+def const_vector(
+    ctx: BindContext, node: exp.Expression, dim: int | None
+) -> np.ndarray | SparseVectorValue | None:
     """The value of a constant vector expression, or raise if `node` is not constant.
 
-    Returns None for SQL NULL.  `dim` is only used to check a parameter's decoded array.
+    Returns None for SQL NULL; a sparsevec of more than 16000 dimensions stays sparse.
+    `dim` is only used to check a parameter's decoded array.
     """
     if isinstance(node, exp.Paren):
         return const_vector(ctx, node.this, dim)
@@ -191,7 +203,7 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
             and inner.is_string
             and "vector" not in inner.meta
         ):
-            return sparse_to_dense(parse_sparsevec_text(inner.this))
+            return sparse_value(parse_sparsevec_text(inner.this))
         return const_vector(ctx, inner, dim)
     if isinstance(node, exp.Null):
         return None
@@ -202,7 +214,7 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
         if vec is not None:
             return vec
         if node.this.lstrip(" \t\n\r\v\f").startswith("{"):  # a sparsevec literal
-            return sparse_to_dense(parse_sparsevec_text(node.this))
+            return sparse_value(parse_sparsevec_text(node.this))
         return parse_vector_text(node.this)
     if isinstance(node, exp.Array):
         vals = []
@@ -229,6 +241,8 @@ def const_vector(ctx: BindContext, node: exp.Expression, dim: int | None) -> np.
             return None
         if isinstance(val, np.ndarray):
             return val
+        if isinstance(val, SparseVectorValue):
+            return sparse_value(val)
         if isinstance(val, str):
             return parse_vector_text(val)
         if isinstance(val, dict) and vecfuncs.VALUE_FIELD in val:
@@ -277,7 +291,9 @@ GENERIC = "generic"
 constants): computed by DuckDB (`vecfuncs`), not by the numpy path."""
 
 
-def _check_dims(a: int, b: int) -> None:
+def _check_dims(a: int, b: int, pg_type: str = "vector") -> None:
+    if pg_type == "sparsevec" and (is_sparse_dim(a) or is_sparse_dim(b)):
+        check_sparse_dims(a, b)
     if a != b:
         raise PgError(f"different vector dimensions {a} and {b}", sqlstate="22000")
 
@@ -316,7 +332,7 @@ def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | flo
         if c is not None:
             q = const_vector(ctx, sides[1 - i], c[2].dim)
             if q is not None and c[2].dim is not None:
-                _check_dims(c[2].dim, len(q))
+                _check_dims(c[2].dim, vector_dim(q), c[2].pg_type)
             if q is not None and c[2].pg_type == "halfvec":
                 q = round_halfvec(q)  # the constant is read as a halfvec, as in pgvector
             return _Distance(node, c[0], c[1], c[2], q)
@@ -324,6 +340,8 @@ def _analyze_distance(ctx: BindContext, node: VectorDistance) -> _Distance | flo
     b = const_vector(ctx, sides[1], None)
     if a is None or b is None:
         return None
+    if isinstance(a, SparseVectorValue) or isinstance(b, SparseVectorValue):
+        return sparse_pair(node.metric, as_sparse(a), as_sparse(b))
     _check_dims(len(a), len(b))
     return distance_pair(node.metric, a, b)
 
@@ -586,12 +604,15 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
         k=limit + offset,
         filter_sql=filter_sql,
         index=knn.table.hnsw_index(knn.column.name, knn.node.metric),
+        exact_index=knn.table.exact_index(knn.column.name, knn.node.metric),
         ef_search=int(ctx.settings.get("hnsw.ef_search", "40")),
         forced=ctx.settings.get("vecgres.knn_strategy", "auto"),
         enable_indexscan=ctx.settings.get("enable_indexscan", "on") == "on",
         cacheable=not ctx.in_block,
         **_quantization_settings(ctx, knn.table),
     )
+    if is_sparse_dim(knn.column.dim):
+        scan.quantization = "none"  # a sparse store is searched exactly, without copies
     rel = scan.relation
     # The kNN distance (wherever it appears) reads the candidates' relation.
     for node in list(tree.find_all(VectorDistance)):
@@ -601,7 +622,7 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
             and res.query is not None
             and res.column.store_id == scan.store_id
             and res.node.metric == scan.metric
-            and np.array_equal(res.query, scan.query)
+            and same_vector(res.query, scan.query)
         ):
             node.replace(exp.column(DIST_COLUMN, table=rel))
     specs: list[DistanceSpec] = []
@@ -737,8 +758,10 @@ def vector_values(
                 continue
             v = const_vector(ctx, n, dim)
             if v is not None:
-                if dim is not None and len(v) != dim:
-                    raise PgError(f"expected {dim} dimensions, not {len(v)}", sqlstate="22000")
+                if dim is not None and vector_dim(v) != dim:
+                    raise PgError(
+                        f"expected {dim} dimensions, not {vector_dim(v)}", sqlstate="22000"
+                    )
                 arrays[i] = v
     present = [i for i, a in enumerate(arrays) if a is not None]
     out: list[exp.Expression] = [
@@ -746,7 +769,7 @@ def vector_values(
         for i in range(len(nodes))
     ]
     if present:
-        slots = store.append(column_values(column, np.stack([arrays[i] for i in present])))  # type: ignore[misc]
+        slots = store.append(column_values(column, [arrays[i] for i in present]))  # type: ignore[misc]
         ctx.touched_stores.add(column.store_id)  # type: ignore[arg-type]
         field_name = slot_field(column.store_id)  # type: ignore[arg-type]
         for i, s in zip(present, slots.tolist(), strict=True):
@@ -760,9 +783,28 @@ def vector_values(
     return out
 
 
-def column_values(column: ColumnDef, arrays: np.ndarray) -> np.ndarray:
-    """The float32 rows to store for `column`: rounded to float16 for a halfvec column."""
-    return round_halfvec(arrays) if column.pg_type == "halfvec" else arrays
+def column_values(
+    column: ColumnDef, arrays: list[np.ndarray | SparseVectorValue]
+) -> np.ndarray | list[SparseVectorValue]:
+    """What to append to `column`'s store: float32 rows (rounded to float16 for a halfvec
+    column), or `SparseVectorValue`s for a sparse store (sparsevec over 16000 dimensions)."""
+    if is_sparse_dim(column.dim):
+        return [as_sparse(a) for a in arrays]
+    rows = np.stack(arrays)  # type: ignore[arg-type]
+    return round_halfvec(rows) if column.pg_type == "halfvec" else rows
+
+
+def stored_values(column: ColumnDef, values: list) -> np.ndarray | list[SparseVectorValue]:
+    """`column_values` of computed vectors (arrays or `SparseVectorValue`s), checking their
+    dimension against the column's."""
+    if not is_sparse_dim(column.dim):
+        values = [np.asarray(v, dtype=np.float32) for v in values]
+    for v in values:
+        if column.dim is not None and vector_dim(v) != column.dim:
+            raise PgError(
+                f"expected {column.dim} dimensions, not {vector_dim(v)}", sqlstate="22000"
+            )
+    return column_values(column, values)
 
 
 def _is_default(node: exp.Expression) -> bool:

@@ -59,6 +59,7 @@ from engine.errors import (
     UndefinedTable,
     pg_error,
 )
+from engine.sparse import is_sparse_dim
 from sqlfront import pgtypes as pt
 from sqlfront import vectors
 from sqlfront.splitter import leading_words, split_statements
@@ -695,7 +696,7 @@ class _Where:
 class _Vecs:
     """A chunk's values of one vector column: the non-NULL rows' vectors and where they go."""
 
-    matrix: np.ndarray  # [m, dim] float32
+    matrix: np.ndarray  # [m, dim] float32 (a sparse store's: [m] SparseVectorValue objects)
     present: np.ndarray | None  # bool [n]; None = every row has a vector
 
 
@@ -883,6 +884,8 @@ class _TextVectors:
                 ]
             )
         n = sum(len(p.texts) for p in parts)
+        if n == 0 and is_sparse_dim(dim):
+            return _Vecs(_sparse_objects([]), present)
         if n == 0:
             return _Vecs(np.empty((0, max(dim, 1)), np.float32), present)
         mat = None
@@ -900,14 +903,16 @@ class _TextVectors:
     def exact(self) -> np.ndarray:
         dim = self.col.dim
 
-        def parse(v: str) -> np.ndarray:
+        def parse(v: str) -> np.ndarray | vectors.SparseVectorValue:
             if self.col.cdef.pg_type == "sparsevec":
                 sv = vectors.parse_sparsevec_text(v, dim if dim > 0 else None)
-                return vectors.sparse_to_dense(sv)
+                return vectors.sparse_value(sv)
             return vectors.parse_vector_text(v, dim if dim > 0 else None)
 
         rows = _first_error(self.values, parse, self.where)
         got = [r for r in rows if r is not None]
+        if is_sparse_dim(dim):  # the sparse store's rows (the dimension was checked)
+            return _sparse_objects(got)
         first = got[0].shape[0]
         for i, r in enumerate(rows):
             if r is not None and r.shape[0] != first:  # unsized column: all must agree
@@ -918,6 +923,14 @@ class _TextVectors:
                     self.where(i, v),
                 )
         return np.stack(got).astype(np.float32, copy=False)
+
+
+def _sparse_objects(values: Sequence[Any]) -> np.ndarray:
+    """A 1-D object array of `SparseVectorValue`s (numpy would unpack the tuples)."""
+    arr = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        arr[i] = v
+    return arr
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
@@ -1551,6 +1564,9 @@ def _convert_binary(
 
 def _vectors_from_objects(values: list[Any]) -> _Vecs:
     present = np.array([v is not None for v in values], dtype=bool)
+    if any(isinstance(v, vectors.SparseVectorValue) and is_sparse_dim(v.dim) for v in values):
+        got_sparse = [v for v in values if v is not None]
+        return _Vecs(_sparse_objects(got_sparse), None if present.all() else present)
     got = [
         vectors.sparse_to_dense(v)
         if isinstance(v, vectors.SparseVectorValue)

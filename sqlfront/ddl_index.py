@@ -22,6 +22,7 @@ from engine.errors import (
     UndefinedObject,
     UndefinedTable,
 )
+from engine.sparse import is_sparse_dim
 
 _VECTOR_METHODS = ("hnsw", "ivfflat")
 
@@ -176,7 +177,9 @@ def _vector_index(
     return IndexDef(
         name=name,
         columns=cols,
-        method="exact" if metric in EXACT_METRICS else "hnsw",
+        # no graph for hnswlib's missing spaces, nor for sparsevec over 16000 dimensions
+        # (the sparse store): their queries are answered by exact search
+        method="exact" if metric in EXACT_METRICS or is_sparse_dim(col.dim) else "hnsw",
         metric=metric,
         opclass=opclass,
         options={"m": m, "ef_construction": efc},

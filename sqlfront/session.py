@@ -36,6 +36,7 @@ from engine.errors import (
     UndefinedObject,
 )
 from engine.knn import vector_columns, vector_list_columns
+from engine.sparse import check_sparse_dims, is_sparse_dim, vector_dim
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
 from planner.plan import QueryPlan
@@ -61,13 +62,15 @@ from sqlfront.settings import Settings, table_option
 from sqlfront.sources import column_sources
 from sqlfront.values import parameter_numbers, substitute_params
 from sqlfront.vectors import (
-    VECTOR_MAX_DIM,
+    SparseVectorValue,
     check_typmod,
     dense_to_sparse,
     format_sparsevec_text,
     format_vector_text,
+    parse_sparsevec_text,
     parse_vector_text,
     round_halfvec,
+    sparse_value,
 )
 
 
@@ -327,14 +330,21 @@ class Session:
     ) -> Result | None:
         assert plan.knn is not None
         value = params[self._vector_param[prep.sql] - 1]
+        vec: np.ndarray | SparseVectorValue
         if isinstance(value, np.ndarray):
             vec = value.astype(np.float32, copy=False)
+        elif isinstance(value, SparseVectorValue):
+            vec = sparse_value(value)
+        elif isinstance(value, str) and value.lstrip(" \t\n\r\v\f").startswith("{"):
+            vec = sparse_value(parse_sparsevec_text(value))
         elif isinstance(value, str):
             vec = parse_vector_text(value)
         else:
             return None
         dim = self.db.store_by_id(plan.knn.store_id).dim
-        if len(vec) != dim:
+        if is_sparse_dim(dim) or isinstance(vec, SparseVectorValue):
+            check_sparse_dims(dim, vector_dim(vec))
+        if vector_dim(vec) != dim:
             raise PgError(f"different vector dimensions {dim} and {len(vec)}", sqlstate="22000")
         knn = _shallow(plan.knn)
         knn.query = vec
@@ -849,10 +859,7 @@ class Session:
             present = [j for j, r in enumerate(data) if r[i] is not None]
             if not present:
                 continue
-            arrs = np.stack([np.asarray(data[j][i], dtype=np.float32) for j in present])
-            if c.dim is not None and arrs.shape[1] != c.dim:
-                raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
-            arrs = binder.column_values(c, arrs)
+            arrs = binder.stored_values(c, [data[j][i] for j in present])
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
             key = binder.slot_field(c.store_id)  # type: ignore[arg-type]
@@ -915,10 +922,7 @@ class Session:
         rids = np.array([r[0] for r in present], dtype=np.int64)
         slots = np.empty(0, dtype=np.int64)
         if present:
-            arrs = np.stack([np.asarray(r[1], dtype=np.float32) for r in present])
-            if c.dim is not None and arrs.shape[1] != c.dim:
-                raise PgError(f"expected {c.dim} dimensions, not {arrs.shape[1]}", sqlstate="22000")
-            arrs = binder.column_values(c, arrs)
+            arrs = binder.stored_values(c, [r[1] for r in present])
             slots = self.db.store(c.store_id, c.dim).append(arrs)  # type: ignore[arg-type]
             self._touched.add(c.store_id)  # type: ignore[arg-type]
         rel = f"__vupd{n}"
@@ -1055,11 +1059,7 @@ class Session:
         if tname in ("vector", "halfvec", "sparsevec"):
             if not targs:
                 raise FeatureNotSupported(f"{tname} columns need a dimension, e.g. {tname}(384)")
-            check_typmod(tname, targs[0])
-            if targs[0] > VECTOR_MAX_DIM:  # sparsevec: stored dense
-                raise FeatureNotSupported(
-                    f"sparsevec columns of more than {VECTOR_MAX_DIM} dimensions are not supported"
-                )
+            check_typmod(tname, targs[0])  # (sparsevec over 16000: the sparse store)
             col.typmod = targs[0]
         elif tname == "varchar" and targs:
             col.typmod = targs[0] + 4

@@ -18,7 +18,7 @@ import numpy as np
 from sqlglot import exp
 
 from engine.errors import PgError, pg_error
-from sqlfront.vectors import SparseVectorValue, format_sparsevec_text, sparse_to_dense
+from sqlfront.vectors import SparseVectorValue, format_sparsevec_text, sparse_value
 
 
 def to_literal(value: object) -> exp.Expression:
@@ -39,7 +39,7 @@ def to_literal(value: object) -> exp.Expression:
         return exp.Literal.string(value)
     if isinstance(value, SparseVectorValue):
         lit = exp.Literal.string(format_sparsevec_text(value))
-        lit.meta["vector"] = sparse_to_dense(value)
+        lit.meta["vector"] = sparse_value(value)
         return lit
     if isinstance(value, np.ndarray):
         lit = exp.Literal.string("[" + ",".join(repr(float(x)) for x in value.tolist()) + "]")

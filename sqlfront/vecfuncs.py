@@ -38,6 +38,7 @@ from sqlglot import exp
 
 from engine.catalog import slot_field
 from engine.errors import FeatureNotSupported, PgError
+from engine.sparse import SparseVectorValue, vector_dim
 from planner.plan import VectorRelation
 from sqlfront.dialect import (
     CosineDistance,
@@ -189,6 +190,7 @@ _FUNCS: dict[str, tuple[int, int, str]] = {
     "l1_distance": (2, 2, "scalar"),
     "vector_dims": (1, 1, "scalar"),
     "vector_norm": (1, 1, "scalar"),
+    "l2_norm": (1, 1, "scalar"),  # (pgvector's name for halfvec and sparsevec)
     "l2_normalize": (1, 1, "vector"),
     "subvector": (3, 1, "vector"),
     "binary_quantize": (1, 1, "scalar"),
@@ -200,6 +202,7 @@ _MACRO_OF = {
     "l1_distance": "l1",
     "vector_dims": "dims",
     "vector_norm": "norm",
+    "l2_norm": "norm",
     "l2_normalize": "normalize",
     "subvector": "subvector",
     "binary_quantize": "bq",
@@ -570,6 +573,10 @@ class _Rewriter:
         out, is_vec = self.value(node)
         if is_vec:
             name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
+            if name is None and isinstance(node, exp.Anonymous) and node.expressions:
+                # l2_normalize(sparsevec) is a sparsevec, as in pgvector
+                first = self.source_type(node.expressions[0])
+                name = first if first == "sparsevec" else None
             tag = _TAGS[name or "vector"]
             return exp.Struct(
                 expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]
@@ -712,14 +719,18 @@ class _Rewriter:
             inner = node.this
             if b.is_const_vector_node(inner):
                 v = b.const_vector(self.ctx, node, n)
-                if v is not None and n is not None and len(v) != n:
-                    raise PgError(f"expected {n} dimensions, not {len(v)}", sqlstate="22000")
+                if v is not None and n is not None and vector_dim(v) != n:
+                    raise PgError(f"expected {n} dimensions, not {vector_dim(v)}", sqlstate="22000")
                 if v is not None and vector_type_name(node.to) == "halfvec":
                     v = round_halfvec(v)
                 self.ctx.baked_constants = True
                 return const_list(v)
             if self.kind(inner) == "vector":
                 lst = self.vec(inner)
+                if vector_type_name(node.to) != "sparsevec" and self.source_type(inner) == (
+                    "sparsevec"
+                ):
+                    lst = _call("dimok", lst)  # a sparsevec may have more than 16000
             else:  # real[], double precision[], integer[], numeric[] or text expressions
                 lst = _call("fromarr", exp.Cast(this=self.scalar(inner), to=_float_list()))
             return _call("typmod", lst, exp.Literal.number(n)) if n is not None else lst
@@ -860,10 +871,24 @@ def _float_list() -> exp.DataType:
     return exp.DataType.build("FLOAT[]", dialect="duckdb")
 
 
-def const_list(v: np.ndarray | None) -> exp.Expression:
+# the most dimensions a constant sparsevec may have inside an expression DuckDB evaluates
+# (where vectors are dense FLOAT[] lists); the distance operators take any
+CONST_DENSE_MAX = 100_000
+
+
+def const_list(v: np.ndarray | SparseVectorValue | None) -> exp.Expression:
     """A DuckDB FLOAT[] literal holding exactly the float32 values of `v` (NULL for None)."""
     if v is None:
         return exp.Cast(this=exp.Null(), to=_float_list())
+    if isinstance(v, SparseVectorValue):
+        if v.dim > CONST_DENSE_MAX:
+            raise FeatureNotSupported(
+                f"sparsevec constants of more than {CONST_DENSE_MAX} dimensions are only "
+                "supported as operands of the distance operators"
+            )
+        dense = np.zeros(v.dim, dtype=np.float32)
+        dense[v.indices] = v.values
+        v = dense
     vals = np.asarray(v, dtype=np.float32).astype(np.float64).tolist()
     return exp.Cast(
         this=exp.Array(expressions=[exp.Literal.number(repr(x)) for x in vals]),

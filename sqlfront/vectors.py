@@ -41,7 +41,6 @@ import struct
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import NamedTuple
 
 import numpy as np
 
@@ -52,6 +51,7 @@ from engine.errors import (
     ProtocolViolation,
     pg_error,
 )
+from engine.sparse import SparseVectorValue, as_sparse, is_sparse_dim
 
 __all__ = [
     "NUM_RE",
@@ -73,6 +73,7 @@ __all__ = [
     "parse_vectors_bulk",
     "round_halfvec",
     "sparse_to_dense",
+    "sparse_value",
 ]
 
 VECTOR_MAX_DIM = 16000
@@ -673,14 +674,6 @@ def decode_halfvec_binary(data: bytes, expected_dim: int | None = None) -> np.nd
     return _recv_elements(buf, 4, dim, ">f2", "halfvec")
 
 
-class SparseVectorValue(NamedTuple):
-    """A sparsevec: `dim`, 0-based sorted `indices` (int32) and their `values` (float32)."""
-
-    dim: int
-    indices: np.ndarray
-    values: np.ndarray
-
-
 SPARSEVEC_MAX_DIM = 1_000_000_000
 SPARSEVEC_MAX_NNZ = 16000
 
@@ -698,6 +691,10 @@ def parse_sparsevec_text(text: str, expected_dim: int | None = None) -> SparseVe
         )
 
     pos, n = 0, len(text)
+    if text.count(",") + 1 > SPARSEVEC_MAX_NNZ:  # pgvector counts the commas first
+        raise ProgramLimitExceeded(
+            f"sparsevec cannot have more than {SPARSEVEC_MAX_NNZ} non-zero elements"
+        )
 
     def ws() -> None:
         nonlocal pos
@@ -782,21 +779,26 @@ def parse_sparsevec_text(text: str, expected_dim: int | None = None) -> SparseVe
 
 
 def sparse_to_dense(v: SparseVectorValue) -> np.ndarray:
-    """The dense float32 vector of a sparsevec (vecgres stores sparsevec columns dense)."""
+    """The dense float32 vector of a sparsevec (low-dimensional sparsevec columns are stored
+    dense; see `sparse_value` for any dimension)."""
     if v.dim > VECTOR_MAX_DIM:
         raise ProgramLimitExceeded(
-            f"sparsevec with more than {VECTOR_MAX_DIM} dimensions is not supported "
-            "(vecgres stores sparse vectors dense)"
+            f"sparsevec with more than {VECTOR_MAX_DIM} dimensions cannot be used here"
         )
     out = np.zeros(v.dim, dtype=np.float32)
     out[v.indices] = v.values
     return out
 
 
-def dense_to_sparse(a: np.ndarray) -> SparseVectorValue:
-    a = np.asarray(a, dtype=np.float32).reshape(-1)
-    idx = np.flatnonzero(a).astype(np.int32)
-    return SparseVectorValue(len(a), idx, a[idx])
+def sparse_value(v: SparseVectorValue) -> np.ndarray | SparseVectorValue:
+    """The value vecgres computes with: dense up to 16000 dimensions (the dense store's
+    values), the `SparseVectorValue` itself above (the sparse store's)."""
+    return v if is_sparse_dim(v.dim) else sparse_to_dense(v)
+
+
+def dense_to_sparse(a: np.ndarray | SparseVectorValue) -> SparseVectorValue:
+    """A sparsevec from its dense values (a `SparseVectorValue` is returned as is)."""
+    return as_sparse(a)
 
 
 def format_sparsevec_text(v: SparseVectorValue) -> str:
