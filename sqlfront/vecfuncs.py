@@ -574,9 +574,9 @@ class _Rewriter:
         if is_vec:
             name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
             if name is None and isinstance(node, exp.Anonymous) and node.expressions:
-                # l2_normalize(sparsevec) is a sparsevec, as in pgvector
+                # l2_normalize / subvector keep their argument's type, as in pgvector
                 first = self.source_type(node.expressions[0])
-                name = first if first == "sparsevec" else None
+                name = first if first in ("sparsevec", "halfvec") else None
             tag = _TAGS[name or "vector"]
             return exp.Struct(
                 expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]

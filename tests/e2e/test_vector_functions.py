@@ -419,6 +419,13 @@ def test_halfvec_column(conn) -> None:  # noqa: ANN001
     assert [r[0] for r in got] == want
     norms = conn.execute("SELECT vector_norm(x) FROM vh ORDER BY id").fetchall()
     np.testing.assert_allclose([r[0] for r in norms], np.linalg.norm(half, axis=1), rtol=1e-6)
+    # l2_normalize and subvector of a halfvec are halfvecs, as in pgvector
+    cur = conn.execute("SELECT l2_normalize(x), subvector(x, 2, 2) FROM vh ORDER BY id")
+    assert [d.type_code for d in cur.description] == [16387, 16387]
+    for i, (n, sub) in enumerate(cur.fetchall()):
+        unit = (half[i] / np.linalg.norm(half[i].astype(np.float64))).astype(np.float16)
+        np.testing.assert_allclose(_vec(n), unit.astype(np.float32), rtol=1e-3, atol=1e-3)
+        np.testing.assert_array_equal(_vec(sub), half[i][1:3])
     assert conn.execute("SELECT '[1.1,2.2]'::halfvec(2)::text").fetchone() == (
         "[1.0996094,2.1992188]",
     )
