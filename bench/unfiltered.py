@@ -1,7 +1,7 @@
 """Unfiltered kNN latency, same index object, same run: raw hnswlib `knn_query` on the graph
 the engine loaded, and the whole SQL path in process (sqlfront.connect) with the query vector
-as a numpy array and as text, interleaved query by query (in rotating order).  Prints
-medians, recall@10 and ratios to raw.
+as a numpy array and as text, interleaved (each variant on a different query at each step).
+Prints medians, recall@10 and ratios to raw.
 
     python -m bench.unfiltered [--queries 1000] [--rounds 3]
 """
@@ -59,17 +59,18 @@ def main() -> None:
     rec: dict[str, list[float]] = {name: [] for name in variants}
     for fn in variants.values():
         fn(0)
-    names = list(variants)
+    n = len(truths)
     for _ in range(args.rounds):
-        for i, want in enumerate(truths):
-            # rotate which variant goes first: the second finds the query's graph nodes in
-            # the CPU cache, so each variant gets that advantage equally often
-            for name in names[i % len(names) :] + names[: i % len(names)]:
-                fn = variants[name]
+        for i in range(n):
+            # each variant takes a different query at each step (all of them over a round):
+            # interleaved against drift, but no variant finds the graph nodes of its query
+            # left in the CPU cache by another variant's search for the same query
+            for v, (name, fn) in enumerate(variants.items()):
+                j = (i + v * (n // len(variants))) % n
                 t0 = time.perf_counter()
-                got = fn(i)
+                got = fn(j)
                 lat[name].append(time.perf_counter() - t0)
-                rec[name].append(recall(got, want))
+                rec[name].append(recall(got, truths[j]))
     rows = {name: (median_ms(lat[name]), float(np.mean(rec[name]))) for name in variants}
     base_ms = rows[f"raw hnswlib knn_query (ef {ef})"][0]
     for name, (ms, rc) in rows.items():
