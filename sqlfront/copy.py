@@ -1740,7 +1740,7 @@ class _Pipeline:
         if self._error is not None:
             raise self._error
 
-    def put(self, block: bytes) -> None:
+    def put(self, block: list[bytes]) -> None:
         self.raise_error()
         self._queues[0].put(block)
 
@@ -1903,7 +1903,7 @@ class CopyIn:
         if merged is not None:
             self._load(self._vectors(merged))
 
-    def _parse_stage(self, block: bytes) -> list[Any]:
+    def _parse_stage(self, block: list[bytes]) -> list[Any]:
         """Pipeline stage 1: parse a block; emit a merged batch once it holds enough rows.
         A parse error goes after the rows parsed before it (errors stay in row order)."""
         try:
@@ -1923,18 +1923,22 @@ class CopyIn:
         self._acc_rows = 0
         return merged
 
-    def _take_pending(self) -> bytes:
-        block = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+    def _take_pending(self) -> list[bytes]:
+        block = self._pending
         self._pending = []
         self._pending_len = 0
         return block
 
-    def _parse(self, block: bytes, final: bool) -> _Batch | None:
-        """Parse the complete records of carry-over + `block` (in the pipeline's parse thread
-        while data streams in, in the caller's for the last block)."""
+    def _parse(self, block: list[bytes], final: bool) -> _Batch | None:
+        """Parse the complete records of carry-over + `block`, the CopyData payloads received
+        since the last one (in the pipeline's parse thread while data streams in, in the
+        caller's for the last block).  They are joined here, with the carry-over, in one
+        copy: the vector text of a COPY is hundreds of MB, each pass over it counts."""
         if self.session.cancel.is_set():
             raise QueryCanceled("canceling statement due to user request")
-        data = self._carry + block if self._carry else block
+        if self._carry:
+            block = [self._carry, *block]
+        data = block[0] if len(block) == 1 else b"".join(block)
         self._carry = b""
         if self._eof:
             if self.binary and data:
@@ -1969,7 +1973,7 @@ class CopyIn:
         if cut == 0:
             return 0, None
         try:
-            text = data[:cut].decode("utf-8")
+            text = str(memoryview(data)[:cut], "utf-8")  # (no copy of the bytes first)
         except UnicodeDecodeError as e:
             line = self._lines + data.count(b"\n", 0, e.start) + 1
             raise _context(_bad_utf8(data[:cut], e), self.where.line(line)) from None
