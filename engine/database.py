@@ -162,8 +162,10 @@ class Database:
         return self._duck.cursor()
 
     def bump_catalog_version(self) -> None:
+        """Committed DDL: sessions re-read the catalog; the optimizer reaps what it dropped."""
         with self._lock:
             self.catalog_version += 1
+        self.optimizer.wake()
 
     def bump_table_versions(self, tables: set[str]) -> None:
         with self._lock:
@@ -246,10 +248,11 @@ class Database:
             return h
 
     def forget_index(self, name: str) -> None:
+        """A DROP INDEX: stop using it.  Its files stay until the optimizer reaps them at a
+        quiescent moment after the drop commits (a rolled-back DROP keeps a working index)."""
         with self._lock:
-            h = self._indexes.pop(name, None)
-        if h is not None:
-            h.remove_files()
+            self._indexes.pop(name, None)
+        self.optimizer.wake()
 
     def save_table(self, cur: duckdb.DuckDBPyConnection, table: TableDef) -> None:
         """Persist a changed table definition (e.g. its index list) in the caller's txn."""
@@ -368,29 +371,60 @@ class Database:
 
     def _drop_orphan_stores(self) -> None:
         catalog = self.load_catalog(self._duck)
-        live = set()
-        indexes = set()
         for t in catalog.values():
-            stores = {}
-            for c in t.vector_columns():
-                stores[c.name] = self.store_for(t, c)
-                live.add(c.store_id)
+            stores = {c.name: self.store_for(t, c) for c in t.vector_columns()}
             for ix in t.indexes:  # opens them (migrating a pre-segment graph file)
-                indexes.add(ix.name)
                 store = stores.get(ix.columns[0]) if ix.columns else None
                 if ix.method == "hnsw" and store is not None and store.dim:
                     h = self.hnsw(ix, store.dim)
                     for f in h.remove_orphan_files({seg.id for seg in store.segments}):
                         log.info("removed %s: a graph of no current segment", f)
+        self.reap(catalog)
+
+    def unreferenced(self, catalog: dict[str, TableDef]) -> tuple[set[int], set[str]]:
+        """Vector stores (open or on disk) and index directories no table of `catalog` owns:
+        what a committed DROP TABLE / DROP INDEX (or one cut short by a crash) left."""
+        stores = {c.store_id for t in catalog.values() for c in t.vector_columns()}
+        indexes = {ix.name for t in catalog.values() for ix in t.indexes}
+        with self._lock:  # (sessions open stores and indexes concurrently)
+            gone_stores = {sid for sid in self._stores if sid not in stores}
+            gone_indexes = {name for name in self._indexes if name not in indexes}
         if self.path is not None:
             for f in (self.path / "vectors").iterdir():
                 stem = f.name.split(".")[0]
-                if stem.isdigit() and int(stem) not in live:
-                    shutil.rmtree(f) if f.is_dir() else f.unlink()
+                if stem.isdigit() and int(stem) not in stores:
+                    gone_stores.add(int(stem))
             for d in (self.path / "indexes").iterdir():
-                if d.is_dir() and d.name not in indexes:  # a DROP INDEX/TABLE cut short
-                    log.info("removed %s: no index of that name", d)
-                    shutil.rmtree(d)
+                if d.is_dir() and d.name not in indexes:
+                    gone_indexes.add(d.name)
+        return gone_stores, gone_indexes  # type: ignore[return-value]
+
+    def reap(self, catalog: dict[str, TableDef]) -> list[str]:
+        """Close and delete what `unreferenced` finds.  Only when no transaction is open
+        (at open, or inside `quiescent`): an older snapshot may still read a dropped table."""
+        gone_stores, gone_indexes = self.unreferenced(catalog)
+        removed: list[str] = []
+        for sid in sorted(gone_stores):
+            with self._lock:
+                st = self._stores.pop(sid, None)
+            if st is not None:
+                st.close()
+            if self.path is not None:
+                for f in (self.path / "vectors").glob(f"{sid}*"):
+                    if f.name.split(".")[0] == str(sid):
+                        shutil.rmtree(f) if f.is_dir() else f.unlink()
+            removed.append(f"vector store {sid}")
+        for name in sorted(gone_indexes):
+            with self._lock:
+                h = self._indexes.pop(name, None)
+            if h is not None:
+                h.remove_files()
+            elif self.path is not None and (self.path / "indexes" / name).is_dir():
+                shutil.rmtree(self.path / "indexes" / name)
+            removed.append(f'index "{name}"')
+        for what in removed:
+            log.info("removed %s: no committed table refers to it", what)
+        return removed
 
     def close(self) -> None:
         self.optimizer.stop()

@@ -94,11 +94,10 @@ class Optimizer:
         `autovacuum_enabled = off`, as Postgres's autovacuum does."""
         report = PassReport()
         with self._run_lock:
-            cur = self.db.cursor()
-            try:
-                catalog = self.db.load_catalog(cur)
-            finally:
-                cur.close()
+            catalog = self._catalog()
+            if only is None and any(self.db.unreferenced(catalog)):
+                self._reap(report)
+                catalog = self._catalog()
             for table in catalog.values():
                 if only is not None and table.name != only:
                     continue
@@ -109,6 +108,23 @@ class Optimizer:
                         return report
                     self._column(table, col, compact, report)
         return report
+
+    def _catalog(self) -> dict[str, TableDef]:
+        cur = self.db.cursor()
+        try:
+            return self.db.load_catalog(cur)
+        finally:
+            cur.close()
+
+    def _reap(self, report: PassReport) -> None:
+        """Delete the stores and indexes of committed drops, at a moment no transaction is
+        open (one that began before the DROP committed may still read the table)."""
+        with self.db.quiescent(QUIESCENT_WAIT) as ok:
+            if not ok:
+                report.busy = True
+                return
+            for what in self.db.reap(self._catalog()):
+                report.lines.append(f"removed {what} (dropped)")
 
     def _column(self, table: TableDef, col: ColumnDef, compact: bool, report: PassReport) -> None:
         db = self.db

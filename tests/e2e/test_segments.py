@@ -359,3 +359,53 @@ def test_graph_files_of_no_current_segment_are_removed_at_open(tmp_path):
     finally:
         srv.stop()
     assert any("seg-99.hnsw" in line and "removed" in line for line in srv.log)
+
+
+def test_dropped_tables_and_indexes_release_their_files(tmp_path):
+    """A committed DROP TABLE / DROP INDEX frees the vectors and graphs at the optimizer's
+    next quiescent moment (VACUUM runs it now); a rolled-back drop keeps everything."""
+    vecs = data(300, seed=12)
+    srv = start_server(tmp_path / "d")
+    db = tmp_path / "d" / "postgres"
+    try:
+        with psycopg.connect(srv.dsn(), autocommit=True) as c:
+            for t in ("keep", "gone"):
+                c.execute(
+                    f"CREATE TABLE {t} (id int PRIMARY KEY, tag int, e vector(8)) "
+                    "WITH (autovacuum_enabled = off)"
+                )
+                load(c, t, vecs)
+                c.execute(f"CREATE INDEX {t}_e ON {t} USING hnsw (e vector_l2_ops)")
+            stores = {p.name for p in (db / "vectors").iterdir()}
+            assert len(stores) == 2 and {"keep_e", "gone_e"} <= {
+                p.name for p in (db / "indexes").iterdir()
+            }
+            # rolled back: nothing changes, the index still answers
+            c.execute("BEGIN")
+            c.execute("DROP INDEX keep_e")
+            c.execute("DROP TABLE gone")
+            c.execute("ROLLBACK")
+            vacuum(c, "")
+            assert {p.name for p in (db / "vectors").iterdir()} == stores
+            c.execute("SET vecgres.knn_strategy = 'hnsw'")
+            plan = " ".join(
+                r[0]
+                for r in c.execute(
+                    "EXPLAIN SELECT id FROM keep ORDER BY e <-> %s LIMIT 3", (vec(vecs[4]),)
+                )
+            )
+            assert "strategy=hnsw " in plan and "Index: keep_e" in plan, plan
+            assert knn(c, "gone", vecs[9], 1) == [9]
+            # committed: the next pass removes the files, the other table is untouched
+            c.execute("DROP TABLE gone")
+            c.execute("DROP INDEX keep_e")
+            notes = vacuum(c, "")
+            assert any("removed vector store" in n for n in notes), notes
+            assert len(list((db / "vectors").iterdir())) == 1
+            assert not (db / "indexes" / "gone_e").exists()
+            assert not (db / "indexes" / "keep_e").exists()
+            assert knn(c, "keep", vecs[7], 1) == [7]
+            c.execute("CREATE INDEX keep_e ON keep USING hnsw (e vector_l2_ops)")  # same name
+            assert knn(c, "keep", vecs[8], 1) == [8]
+    finally:
+        srv.stop()
