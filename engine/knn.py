@@ -11,6 +11,7 @@ Must not: decide strategies (planner) or parse SQL (sqlfront).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -138,21 +139,22 @@ def register_store_distances(
     register_distances(cur, name, slots, dist)
 
 
-def vector_columns(db: Database, description: list[tuple]) -> dict[int, int]:
+def vector_columns(description: list[tuple]) -> dict[int, int]:
     """Result column index -> store id, for columns that hold vector slots."""
-    out = {}
-    for i, d in enumerate(description):
-        sid = store_id_of_duck_type(str(d[1]))
-        if sid is not None:
-            out[i] = sid
-    return out
+    return _store_columns(description, store_id_of_duck_type)
 
 
 def vector_list_columns(description: list[tuple]) -> dict[int, int]:
     """Result column index -> store id, for columns that hold lists of vector slots."""
+    return _store_columns(description, store_id_of_duck_list_type)
+
+
+def _store_columns(
+    description: list[tuple], store_of: Callable[[str], int | None]
+) -> dict[int, int]:
     out = {}
     for i, d in enumerate(description):
-        sid = store_id_of_duck_list_type(str(d[1]))
+        sid = store_of(str(d[1]))
         if sid is not None:
             out[i] = sid
     return out
@@ -183,7 +185,7 @@ def _materialize_lists(db: Database, cols: dict[int, int], out: list[list]) -> N
 def materialize_vectors(db: Database, description: list[tuple], rows: list[tuple]) -> list[tuple]:
     """Replace slot structs in `rows` (also inside lists) by float32 arrays gathered from
     their stores."""
-    cols = vector_columns(db, description)
+    cols = vector_columns(description)
     lists = vector_list_columns(description)
     if not (cols or lists) or not rows:
         return rows

@@ -722,7 +722,7 @@ class Session:
         return Result(tag=tag, columns=cols, rows=rows)
 
     def _columns(self, description: list[tuple]) -> list[Column]:
-        vec = vector_columns(self.db, description)
+        vec = vector_columns(description)
         cols = []
         kinds: dict[int, str] = {}
         if vec:

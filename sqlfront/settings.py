@@ -149,6 +149,8 @@ _STRATEGIES = ("auto", "prefilter", "hnsw", "hnsw_postfilter", "exact")
 
 
 LOG_STATEMENT_LEVELS = ("none", "ddl", "mod", "all")
+# settings whose value is one of a list (Postgres's enum GUCs)
+_ENUMS = {"vecgres.knn_strategy": _STRATEGIES, "log_statement": LOG_STATEMENT_LEVELS}
 
 
 def _validate(name: str, value: str) -> str:
@@ -168,20 +170,12 @@ def _validate(name: str, value: str) -> str:
                 f'{n} is outside the valid range for parameter "{name}" (1 .. 1000)'
             )
         return str(n)
-    if name == "vecgres.knn_strategy":
+    if name in _ENUMS:
         v = value.lower()
-        if v not in _STRATEGIES:
+        if v not in _ENUMS[name]:
             raise InvalidParameterValue(
                 f'invalid value for parameter "{name}": "{value}"',
-                hint="Available values: " + ", ".join(_STRATEGIES) + ".",
-            )
-        return v
-    if name == "log_statement":
-        v = value.lower()
-        if v not in LOG_STATEMENT_LEVELS:
-            raise InvalidParameterValue(
-                f'invalid value for parameter "{name}": "{value}"',
-                hint="Available values: " + ", ".join(LOG_STATEMENT_LEVELS) + ".",
+                hint="Available values: " + ", ".join(_ENUMS[name]) + ".",
             )
         return v
     if name == "vecgres.oversampling":
