@@ -115,16 +115,16 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     Candidates are ranked on the graph's own distances and the global top k kept; when the
     query shows a distance (`scan.exact_distances`), those k are rescored exactly, so a
     distance reads the same whatever the strategy."""
+    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
     segs = store.segments
     if not scan.filter_sql and len(segs) == 1:
         g = index.graph(segs[0])
         if g is not None and g.covered == segs[0].count == len(matching):
-            return _whole_graph(store, index, g, scan, choice, len(matching))
+            return _whole_graph(store, index, g, scan, choice, len(matching), ef)
     mask = None
     if scan.filter_sql:
         mask = np.zeros(store.slot_end(), dtype=bool)
         mask[matching] = True
-    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
     stats = KnnStats(matching_rows=len(matching))
     slots_parts: list[np.ndarray] = []
     dist_parts: list[np.ndarray] = []
@@ -170,11 +170,18 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
         allc = np.concatenate(slots_parts) if slots_parts else np.empty(0, dtype=np.int64)
         alld = np.concatenate(dist_parts) if dist_parts else np.empty(0)
     slots, dist = topk(alld, allc, scan.k)
-    if scan.exact_distances and candidates:
-        slots, dist = topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
-        stats.extra["rescored"] = len(slots)
+    if candidates:
+        slots, dist = _rescore(store, scan, slots, dist, stats)
     stats.returned = len(slots)
     return slots, dist, stats
+
+
+def _rescore(store, scan, slots, dist, stats):  # noqa: ANN001, ANN202
+    """The top k ranked on graph distances, with exact distances when the query shows them."""
+    if not scan.exact_distances:
+        return slots, dist
+    stats.extra["rescored"] = len(slots)
+    return topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
 
 
 def _visited(stats: KnnStats, s: SearchStats) -> None:
@@ -183,10 +190,9 @@ def _visited(stats: KnnStats, s: SearchStats) -> None:
         stats.extra["nodes_visited"] = stats.extra.get("nodes_visited", 0) + s.visited
 
 
-def _whole_graph(store, index, g, scan, choice, live):  # noqa: ANN001, ANN202
+def _whole_graph(store, index, g, scan, choice, live, ef):  # noqa: ANN001, ANN202
     """`_hnsw` when one graph holds every row and every row is live (no filter, one segment,
     nothing deleted or appended since the build): one search, nothing to drop or merge."""
-    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
     labels, dist, s = index.search(g, scan.query, scan.k, ef, count_visits=scan.count_visits)
     stats = KnnStats(matching_rows=live)
     _visited(stats, s)
@@ -197,10 +203,7 @@ def _whole_graph(store, index, g, scan, choice, live):  # noqa: ANN001, ANN202
         stats.extra["fallback"] = "exact"
         stats.vectors_scanned = live
     else:
-        slots, dist = topk(dist, labels, scan.k)
-        if scan.exact_distances:
-            slots, dist = topk(score(store, slots, scan.metric, scan.query), slots, len(slots))
-            stats.extra["rescored"] = len(slots)
+        slots, dist = _rescore(store, scan, *topk(dist, labels, scan.k), stats)
     stats.returned = len(slots)
     return slots, dist, stats
 
