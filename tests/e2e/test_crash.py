@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import psycopg
 
@@ -46,15 +47,21 @@ def test_kill_during_copy_keeps_acknowledged_rows_only(tmp_path):
         srv.stop()
 
 
-def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
-    srv = start_server(tmp_path / "d")
+def _insert_then_kill(data_dir: Path, table: str, vectors: list[str]) -> None:
+    """Create `table` (id, e vector), insert row i = vectors[i], one commit each, kill -9."""
+    dim = vectors[0].count(",") + 1
+    srv = start_server(data_dir)
     try:
         with psycopg.connect(srv.dsn(), autocommit=True) as c:
-            c.execute("CREATE TABLE tt (id int PRIMARY KEY, e vector(4))")
-            for i in range(20):
-                c.execute("INSERT INTO tt VALUES (%s, %s)", (i, f"[{i},1,2,3]"))
+            c.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, e vector({dim}))")
+            for i, v in enumerate(vectors):
+                c.execute(f"INSERT INTO {table} VALUES (%s, %s)", (i, v))
     finally:
         srv.stop(signal.SIGKILL)
+
+
+def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
+    _insert_then_kill(tmp_path / "d", "tt", [f"[{i},1,2,3]" for i in range(20)])
     db = tmp_path / "d" / "postgres"
     (vec_file,) = (db / "vectors").glob("*/seg-*.f32")
     with open(vec_file, "ab") as f:
@@ -81,14 +88,7 @@ def test_torn_tails_are_cut_and_nothing_before_them_lost(tmp_path):
 def test_a_corrupt_wal_record_ends_recovery_there_and_the_server_starts(tmp_path):
     """A record that fails its checksum (a bad sector, say) is where redo stops, as in
     Postgres: every transaction before it comes back, the server logs the cut and serves."""
-    srv = start_server(tmp_path / "d")
-    try:
-        with psycopg.connect(srv.dsn(), autocommit=True) as c:
-            c.execute("CREATE TABLE cw (id int PRIMARY KEY, e vector(2))")
-            for i in range(30):
-                c.execute("INSERT INTO cw VALUES (%s, %s)", (i, f"[{i},1]"))
-    finally:
-        srv.stop(signal.SIGKILL)
+    _insert_then_kill(tmp_path / "d", "cw", [f"[{i},1]" for i in range(30)])
     wal = tmp_path / "d" / "postgres" / "scalars.duckdb.wal"
     image = bytearray(wal.read_bytes())
     at = len(image)

@@ -57,6 +57,11 @@ def knn(c: psycopg.Connection, table: str, q: np.ndarray, k: int, where: str = "
     return [r[0] for r in c.execute(sql, (vec(q),)).fetchall()]
 
 
+def explain(c: psycopg.Connection, sql: str, q: np.ndarray) -> str:
+    """The EXPLAIN [ANALYZE] output of `sql` with query vector `q`, as one text."""
+    return "\n".join(r[0] for r in c.execute(sql, (vec(q),)))
+
+
 def vacuum(c: psycopg.Connection, table: str) -> list[str]:
     notes: list[str] = []
     c.add_notice_handler(lambda d: notes.append(d.message_primary or ""))
@@ -189,12 +194,7 @@ def test_quantized_copies_and_graphs_per_sealed_segment(srv, tmp_path):
             assert (idx / f"seg-{s['id']}.hnsw").exists()
         c.execute("SET hnsw.ef_search = 100")
         c.execute("SET vecgres.knn_strategy = 'hnsw'")
-        plan = "\n".join(
-            r[0]
-            for r in c.execute(
-                "EXPLAIN ANALYZE SELECT id FROM h ORDER BY e <-> %s LIMIT 10", (vec(vecs[3]),)
-            )
-        )
+        plan = explain(c, "EXPLAIN ANALYZE SELECT id FROM h ORDER BY e <-> %s LIMIT 10", vecs[3])
         assert "segments=3" in plan and "segments: 4" in plan, plan
         hits = 0
         for qi in range(20):
@@ -349,12 +349,7 @@ def test_graph_files_of_no_current_segment_are_removed_at_open(tmp_path):
             c.execute("SET vecgres.knn_strategy = 'hnsw'")
             got = knn(c, "og", vecs[5], 5)
             assert got[0] == 5 and len(got) == 5
-            plan = " ".join(
-                r[0]
-                for r in c.execute(
-                    "EXPLAIN SELECT id FROM og ORDER BY e <-> %s LIMIT 5", (vec(vecs[5]),)
-                )
-            )
+            plan = explain(c, "EXPLAIN SELECT id FROM og ORDER BY e <-> %s LIMIT 5", vecs[5])
             assert "strategy=hnsw" in plan
     finally:
         srv.stop()
@@ -388,12 +383,7 @@ def test_dropped_tables_and_indexes_release_their_files(tmp_path):
             vacuum(c, "")
             assert {p.name for p in (db / "vectors").iterdir()} == stores
             c.execute("SET vecgres.knn_strategy = 'hnsw'")
-            plan = " ".join(
-                r[0]
-                for r in c.execute(
-                    "EXPLAIN SELECT id FROM keep ORDER BY e <-> %s LIMIT 3", (vec(vecs[4]),)
-                )
-            )
+            plan = explain(c, "EXPLAIN SELECT id FROM keep ORDER BY e <-> %s LIMIT 3", vecs[4])
             assert "strategy=hnsw " in plan and "Index: keep_e" in plan, plan
             assert knn(c, "gone", vecs[9], 1) == [9]
             # committed: the next pass removes the files, the other table is untouched
