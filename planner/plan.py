@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -110,3 +111,5 @@ class QueryPlan:
     fallback_factory: Callable[[], QueryPlan] | None = None
     fast: FastProjection | None = None
     vectors: list[VectorRelation] = field(default_factory=list)
+    # a cached plan's compiled hot path (planner.hot_knn.HotKnn), shared by its executions
+    hot: Any = None

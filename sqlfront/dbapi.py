@@ -69,7 +69,6 @@ class Connection:
 
 
 @functools.lru_cache(maxsize=1024)
-@functools.lru_cache(maxsize=1024)
 def _to_dollar(sql: str) -> str:
     """psycopg-style `%s` placeholders → `$1..$n` (`%%` → `%`), outside quoted text
     (memoised: a character loop costs microseconds on every execute of the same SQL)."""

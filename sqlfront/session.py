@@ -39,6 +39,7 @@ from engine.knn import vector_columns, vector_list_columns
 from engine.sparse import check_sparse_dims, is_sparse_dim, vector_dim
 from planner.execute import PlanResult, ShortScan, execute_plan
 from planner.explain import explain_lines
+from planner.hot_knn import compile_hot
 from planner.plan import QueryPlan
 from sqlfront import binder, cursors, ddl_index, pgcatalog, vecfuncs
 from sqlfront.binder import BindContext
@@ -346,6 +347,15 @@ class Session:
             check_sparse_dims(dim, vector_dim(vec))
         if vector_dim(vec) != dim:
             raise PgError(f"different vector dimensions {dim} and {len(vec)}", sqlstate="22000")
+        hot = plan.hot
+        if hot is not None and not self.in_block and isinstance(vec, np.ndarray):
+            rows = self._transactional(lambda: hot.run(self.db, vec), read_only=True)
+            if rows is not None:
+                columns, sourced = hot.meta
+                out = Result(tag=f"SELECT {len(rows)}", columns=list(columns), rows=rows)
+                if not sourced:
+                    _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+                return out
         knn = _shallow(plan.knn)
         knn.query = vec
         run = _shallow(plan)
@@ -354,7 +364,12 @@ class Session:
         def body() -> Result:
             res = execute_plan(self.db, self.cur, run)
             out = self._rows_result(res, f"SELECT {len(res.rows)}")
-            _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+            sourced = _set_sources(out, self._sources.get((prep.sql, self.db.catalog_version)))
+            if not self.in_block:
+                plain = out.rows is res.rows  # no value needed converting
+                plan.hot = compile_hot(self.db, self.cur, run) if plain else None
+                if plan.hot is not None:
+                    plan.hot.meta = (out.columns, sourced)
             return out
 
         try:

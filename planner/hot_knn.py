@@ -1,0 +1,153 @@
+"""The hot path of a cached kNN plan: one graph search straight to rows.
+
+Owns: `HotKnn`, compiled from a prepared plan that has just run as an unfiltered search of one
+graph holding every live row (the commonest query: `SELECT cols ... ORDER BY v <op> $1
+LIMIT k`), and `HotKnn.run`, which answers the next executions with the graph search, the
+column cache and the row tuples, skipping the general plan's layers (strategy choice, segment
+loop, candidate merge).  What `run` returns is exactly what `execute_plan` returns for the
+same query; it returns None, and the caller takes the general path, whenever anything the
+compilation relied on may have changed: a committed write to the table, a new segment layout,
+a rebuilt or extended graph, a row appended but not yet indexed, a short search or tied
+distances (the general path orders ties by slot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.database import ColumnCache, Database
+from engine.distance import topk
+from engine.hnsw import HnswIndex, SegmentGraph
+from engine.knn import score
+from engine.segment import Segment
+from engine.vector_store import VectorStore
+from planner import cost
+from planner.plan import FastProjection, KnnScan, QueryPlan
+
+
+@dataclass
+class HotKnn:
+    table: str
+    version: int  # the table's committed version the compilation saw
+    store: VectorStore
+    state: object  # the store's segment layout then (replaced, never mutated, on change)
+    seg: Segment
+    index: HnswIndex
+    graph: SegmentGraph
+    rows: int  # live rows = rows in the graph
+    k: int
+    ef: int
+    metric: str
+    exact_distances: bool
+    offset: int
+    limit: int
+    cache: ColumnCache
+    picks: list[str | None]  # per output column: a cached table column, or None (distance)
+    description: list[tuple]
+    meta: object = None  # the caller's per-plan data (the session's result columns)
+
+    def run(self, db: Database, q: np.ndarray) -> list[tuple] | None:
+        """Rows for query vector `q` (float32, the right dimension), or None: take the
+        general path."""
+        g, seg = self.graph, self.seg
+        if (
+            self.store._state is not self.state
+            or db.table_versions.get(self.table, 0) != self.version
+            or g.dropped
+            or g.covered != seg.count
+            or self.index._graphs.get(seg.id) is not g
+        ):
+            return None
+        k = self.k
+        with g.lock:
+            if g.ef != self.ef:
+                g.index.set_ef(self.ef)
+                g.ef = self.ef
+            try:
+                labels, dist = g.index.knn_query(q.reshape(1, -1), k=k)
+            except RuntimeError:
+                return None
+        d = dist[0]
+        if len(d) < k or not (d[1:] > d[:-1]).all():
+            return None  # short, or ties: the general path orders those by slot
+        slots = labels[0].astype(np.int64)
+        if self.exact_distances:
+            slots, exact = topk(score(self.store, slots, self.metric, q), slots, k)
+        else:
+            exact = None
+        a, b = self.offset, self.offset + self.limit
+        slots = slots[a:b]
+        cache = self.cache
+        pos = cache.slots.searchsorted(slots)
+        cols: list[list] = []
+        for col in self.picks:
+            if col is None:
+                assert exact is not None
+                cols.append(exact[a:b].tolist())
+            else:
+                vals = cache.values[col]
+                if isinstance(vals, np.ndarray):
+                    cols.append(vals[pos].tolist())
+                else:
+                    cols.append([vals[p] for p in pos.tolist()])
+        return list(zip(*cols, strict=True))
+
+
+def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: ANN001
+    """A `HotKnn` for `plan` (which has just run), or None when its shape has no hot path."""
+    scan: KnnScan | None = plan.knn
+    fast: FastProjection | None = plan.fast
+    if (
+        scan is None
+        or fast is None
+        or fast.wanted is None
+        or scan.filter_sql
+        or scan.index is None
+        or scan.count_visits
+        or not scan.cacheable
+        or scan.strategy not in ("hnsw", "hnsw_postfilter")
+        or scan.column in fast.columns
+    ):
+        return None
+    version = db.table_versions.get(scan.table, 0)
+    store = db.store_by_id(scan.store_id)
+    state = store._state
+    segs = store.segments
+    if not isinstance(store, VectorStore) or len(segs) != 1:
+        return None
+    seg = segs[0]
+    index = db.hnsw(scan.index, store.dim)
+    g = index.graph(seg)
+    live = db.live_slots(cur, scan.table, scan.column, scan.store_id, True)
+    if g is None or not (g.covered == seg.count == len(live)) or len(live) < scan.k:
+        return None
+    cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, fast.wanted)
+    if not cache.fast or cache.version != version:
+        return None
+    description = [
+        (name, "DOUBLE" if col is None else cache.types[col])
+        for name, col in zip(fast.names, fast.columns, strict=True)
+    ]
+    k = min(scan.k, g.index.get_current_count())
+    ef = max(scan.ef, cost.effective_ef(scan.ef_search, scan.k), k)
+    return HotKnn(
+        table=scan.table,
+        version=version,
+        store=store,
+        state=state,
+        seg=seg,
+        index=index,
+        graph=g,
+        rows=len(live),
+        k=k,
+        ef=ef,
+        metric=scan.metric,
+        exact_distances=scan.exact_distances or None in fast.columns,
+        offset=fast.offset,
+        limit=fast.limit,
+        cache=cache,
+        picks=list(fast.columns),
+        description=description,
+    )
