@@ -383,11 +383,7 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
             # a typed NULL: DuckDB rejects a bare `ORDER BY NULL` (`ORDER BY e <=> NULL`)
             node.replace(exp.cast(exp.Null(), exp.DataType.build("DOUBLE")))
         elif isinstance(res, float):
-            node.replace(
-                exp.Literal.number(repr(res))
-                if np.isfinite(res)
-                else exp.Cast(this=exp.Literal.string(repr(res)), to=exp.DataType.build("DOUBLE"))
-            )
+            node.replace(_double(res))
         else:
             spec = _find_spec(specs, res)
             if spec is None:
@@ -401,6 +397,14 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
                 )
                 specs.append(spec)
             node.replace(_lookup(spec.name, res.ref, res))
+
+
+def _double(value: float) -> exp.Expression:
+    """A folded distance as a DuckDB DOUBLE (float8, as pgvector's distances): a bare literal
+    like `2.83` would be DECIMAL (numeric)."""
+    text = repr(float(value))
+    lit = exp.Literal.number(text) if np.isfinite(value) else exp.Literal.string(text)
+    return exp.Cast(this=lit, to=exp.DataType.build("DOUBLE"))
 
 
 def _find_spec(specs: list[DistanceSpec], d: _Distance) -> DistanceSpec | None:
