@@ -110,3 +110,6 @@ class QueryPlan:
     fallback_factory: Callable[[], QueryPlan] | None = None
     fast: FastProjection | None = None
     vectors: list[VectorRelation] = field(default_factory=list)
+    # a graphless bit index (bit_hamming_ops / bit_jaccard_ops) on the column the query
+    # orders by: named by EXPLAIN, the query itself is DuckDB's exact search
+    exact_index: IndexDef | None = None
