@@ -585,8 +585,8 @@ class _Rewriter:
             return
         value = self.value_result(e)
         if order is None:
-            agg.set("this", exp.Order(this=distinct, expressions=[exp.Ordered(this=value.copy())]))
-            agg.this.expressions[0].set("nulls_first", False)
+            ordered = exp.Ordered(this=value.copy(), nulls_first=False)
+            agg.set("this", exp.Order(this=distinct, expressions=[ordered]))
         else:
             for item in order.expressions:
                 if self.vector_column_key(item.this) == key:
@@ -616,27 +616,38 @@ class _Rewriter:
         for i in range(widths.pop()):
             items = [_unalias(leaf.expressions[i]) for leaf in leaves]
             stores = [self.store_of(x) for x in items]
-            first = next((x for x, sid in zip(items, stores) if sid is not None), None)
-            if first is None:
+            if all(sid is None for sid in stores):
                 continue
-            literals = [isinstance(x, exp.Literal) and x.is_string for x in items]
-            mixed = len({sid for sid in stores if sid is not None}) > 1 or any(
-                lit or (sid is None and self.kind(x) == "vector")
-                for sid, x, lit in zip(stores, items, literals)
-            )
-            if not (compares or mixed or i in ordered):
+            if compares or i in ordered or self.mixed_column(items, stores):
+                self.column_by_value(items, stores)
+
+    def mixed_column(self, items: list[exp.Expression], stores: list[int | None]) -> bool:
+        """Whether one output column of a set operation mixes stores, computed vectors or
+        unknown-typed literals (DuckDB would merge or refuse their types)."""
+        if len({sid for sid in stores if sid is not None}) > 1:
+            return True
+        return any(
+            sid is None and (_is_text_literal(x) or self.kind(x) == "vector")
+            for x, sid in zip(items, stores, strict=True)
+        )
+
+    def column_by_value(self, items: list[exp.Expression], stores: list[int | None]) -> None:
+        """The vector columns of one output column of a set operation's branches as values,
+        and an unknown-typed literal there as a constant of the column's type (as Postgres
+        resolves it)."""
+        first = next(x for x, sid in zip(items, stores, strict=True) if sid is not None)
+        tag = _TAGS[self.source_type(first)]
+        for x, sid in zip(items, stores, strict=True):
+            if sid is not None:
+                value = self.value_result(x)  # type: ignore[arg-type]
+            elif _is_text_literal(x):
+                value = _tagged(tag, const_list(self.b.const_vector(self.ctx, x, None)))
+                self.ctx.baked_constants = True
+            else:
                 continue
-            tag = _TAGS[self.source_type(first)]
-            for x, sid, lit in zip(items, stores, literals, strict=True):
-                if sid is not None:
-                    value = self.value_result(x)  # type: ignore[arg-type]
-                elif lit:  # an unknown-typed literal takes the column's type, as in Postgres
-                    value = _tagged(tag, const_list(self.b.const_vector(self.ctx, x, None)))
-                else:
-                    continue
-                aliased = isinstance(x.parent, exp.Alias)
-                name = self.b.output_name(x) or "?column?"
-                x.replace(value if aliased else exp.alias_(value, name, quoted=True))
+            name = self.b.output_name(x) or "?column?"
+            aliased = isinstance(x.parent, exp.Alias)
+            x.replace(value if aliased else exp.alias_(value, name, quoted=True))
 
     def store_of(self, node: exp.Expression) -> int | None:
         """The store id of a plain vector column reference, else None."""
@@ -942,6 +953,10 @@ class _Rewriter:
 def _tagged(tag: str, value: exp.Expression) -> exp.Expression:
     """`{tag: value}`: a vector value as it leaves DuckDB (see `VALUE_FIELD`)."""
     return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=value)])
+
+
+def _is_text_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
 
 
 def _is_star(node: exp.Expression) -> bool:
