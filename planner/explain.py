@@ -64,6 +64,11 @@ def explain_lines(plan: QueryPlan, result: PlanResult | None = None) -> list[str
             lines.append("        Fell back to the general plan: fewer non-NULL vectors than k")
     else:
         lines.append("Query  (executed by DuckDB)")
+        ix = plan.exact_index
+        if ix is not None:
+            lines.append(
+                f"  Index: {ix.name} ({ix.opclass}: no graph, answered by exact search in DuckDB)"
+            )
     for spec in plan.distances:
         lines.append(
             f"  ->  Distance Scan on {spec.table}.{spec.column}  "

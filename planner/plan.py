@@ -113,3 +113,6 @@ class QueryPlan:
     vectors: list[VectorRelation] = field(default_factory=list)
     # a cached plan's compiled hot path (planner.hot_knn.HotKnn), shared by its executions
     hot: Any = None
+    # a graphless bit index (bit_hamming_ops / bit_jaccard_ops) on the column the query
+    # orders by: named by EXPLAIN, the query itself is DuckDB's exact search
+    exact_index: IndexDef | None = None

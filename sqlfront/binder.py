@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 from sqlglot import exp
 
-from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, TableDef, slot_field
+from engine.catalog import TABLE_OPTION_DEFAULTS, ColumnDef, IndexDef, TableDef, slot_field
 from engine.database import Database
 from engine.distance import distance_pair
 from engine.errors import FeatureNotSupported, PgError, UndefinedColumn, UndefinedTable
@@ -383,11 +383,7 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
             # a typed NULL: DuckDB rejects a bare `ORDER BY NULL` (`ORDER BY e <=> NULL`)
             node.replace(exp.cast(exp.Null(), exp.DataType.build("DOUBLE")))
         elif isinstance(res, float):
-            node.replace(
-                exp.Literal.number(repr(res))
-                if np.isfinite(res)
-                else exp.Cast(this=exp.Literal.string(repr(res)), to=exp.DataType.build("DOUBLE"))
-            )
+            node.replace(_double(res))
         else:
             spec = _find_spec(specs, res)
             if spec is None:
@@ -401,6 +397,14 @@ def rewrite_distances(ctx: BindContext, tree: exp.Expression, specs: list[Distan
                 )
                 specs.append(spec)
             node.replace(_lookup(spec.name, res.ref, res))
+
+
+def _double(value: float) -> exp.Expression:
+    """A folded distance as a DuckDB DOUBLE (float8, as pgvector's distances): a bare literal
+    like `2.83` would be DECIMAL (numeric)."""
+    text = repr(float(value))
+    lit = exp.Literal.number(text) if np.isfinite(value) else exp.Literal.string(text)
+    return exp.Cast(this=lit, to=exp.DataType.build("DOUBLE"))
 
 
 def _find_spec(specs: list[DistanceSpec], d: _Distance) -> DistanceSpec | None:
@@ -699,22 +703,74 @@ def _fast_projection(
     return FastProjection(names=names, columns=items, limit=limit, offset=offset)
 
 
+def _tie_breaker(ctx: BindContext, tree: exp.Expression) -> exp.Expression | None:
+    """What breaks ties of `ORDER BY <distance>` over one table, for a deterministic order:
+    the vector's slot, as the kNN path does, or for a bit distance (`<~>`, `<%>`, answered by
+    DuckDB) the row's DuckDB `rowid`."""
+    first = _ordering_distance(tree)
+    if first is None or tree.args.get("distinct"):
+        return None
+    if first.metric in _BIT_METRICS:
+        hit = _bit_column(ctx, tree, first)  # type: ignore[arg-type]
+        return exp.column("rowid", table=hit[0]) if hit is not None else None
+    res = analyze_distance(ctx, first)
+    if isinstance(res, _Distance):
+        return slot_of(res.ref, res.column.name, res.column.store_id)  # type: ignore[arg-type]
+    return None
+
+
+_BIT_METRICS = ("hamming", "jaccard")
+
+
+def _ordering_distance(tree: exp.Expression) -> VectorDistance | None:
+    """The distance a non-grouped SELECT orders by first, if any."""
+    if not isinstance(tree, exp.Select) or tree.args.get("order") is None:
+        return None
+    first = tree.args["order"].expressions[0].this
+    if not isinstance(first, VectorDistance) or tree.args.get("group"):
+        return None
+    return first
+
+
+def _bit_column(
+    ctx: BindContext, select: exp.Select, node: VectorDistance
+) -> tuple[str, TableDef, ColumnDef] | None:
+    """(reference, table, column) when `select` reads one table (without a column named
+    rowid) and `node` measures one of its bit columns."""
+    sources = _sources(select)
+    if len(sources) != 1 or select.args.get("joins"):
+        return None
+    ref, table = sources[0]
+    tdef = None if table.db else ctx.catalog.get(table.name)
+    if tdef is None or tdef.column("rowid") is not None:
+        return None
+    for side in (node.this, node.expression):
+        col = tdef.column(side.name) if isinstance(side, exp.Column) else None
+        if col is not None and col.pg_type == "bit" and side.table in ("", ref):
+            return ref, tdef, col
+    return None
+
+
+def _exact_bit_index(ctx: BindContext, tree: exp.Expression) -> IndexDef | None:
+    """The graphless `bit_hamming_ops` / `bit_jaccard_ops` index a bit kNN query would use in
+    pgvector (named by EXPLAIN: its queries are answered by DuckDB's exact search)."""
+    first = _ordering_distance(tree)
+    if first is None or first.metric not in _BIT_METRICS:
+        return None
+    hit = _bit_column(ctx, tree, first)  # type: ignore[arg-type]
+    return hit[1].exact_index(hit[2].name, first.metric) if hit is not None else None
+
+
 def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:
     specs: list[DistanceSpec] = []
-    # A single-table ORDER BY distance: break ties by slot (row id), as the kNN path does.
-    tie: exp.Expression | None = None
-    if isinstance(tree, exp.Select) and tree.args.get("order") is not None:
-        first = tree.args["order"].expressions[0].this
-        if isinstance(first, VectorDistance) and not tree.args.get("group"):
-            res = analyze_distance(ctx, first)
-            if isinstance(res, _Distance) and not tree.args.get("distinct"):
-                tie = slot_of(res.ref, res.column.name, res.column.store_id)  # type: ignore[arg-type]
+    tie = _tie_breaker(ctx, tree)
+    exact_index = _exact_bit_index(ctx, tree)
     vrels: list[VectorRelation] = []
     vecfuncs.rewrite_vector_exprs(ctx, tree, vrels)
     rewrite_distances(ctx, tree, specs)
     if tie is not None:
         tree.args["order"].append("expressions", exp.Ordered(this=tie))
-    return QueryPlan(sql=to_duck(tree), distances=specs, vectors=vrels)
+    return QueryPlan(sql=to_duck(tree), distances=specs, vectors=vrels, exact_index=exact_index)
 
 
 # -------------------------------------------------------------------------- translation

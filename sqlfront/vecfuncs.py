@@ -472,10 +472,18 @@ class _Rewriter:
 
     def distinct_by_value(self, select: exp.Select) -> None:
         """`SELECT DISTINCT ..., e` (no aggregates, no GROUP BY) is `GROUP BY` its items, so
-        that `group_by_value` makes the vectors compare by value."""
+        that `group_by_value` makes the vectors compare by value (`*` is expanded first);
+        `DISTINCT ON (e)` compares the values of e."""
         distinct = select.args.get("distinct")
-        if distinct is None or distinct.args.get("on") is not None or select.args.get("group"):
+        if distinct is None or select.args.get("group"):
             return
+        on = distinct.args.get("on")
+        if on is not None:
+            for e in list(on.expressions if isinstance(on, exp.Tuple) else [on]):
+                if self.vector_column_key(e) is not None:
+                    e.replace(self.vec(e))
+            return
+        self.expand_stars(select)
         items = [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
         if not any(self.vector_column_key(e) is not None for e in items):
             return
@@ -521,6 +529,133 @@ class _Rewriter:
             if item is not None:
                 ordered.set("this", item.copy())
 
+    def expand_stars(self, select: exp.Select) -> None:
+        """`*` / `t.*` -> the columns of the tables (when one has vector columns), so that
+        the vector columns can be compared by value; other FROM items keep `alias.*`."""
+        if not any(_is_star(e) for e in select.expressions):
+            return
+        joins = select.args.get("joins") or []
+        if any(j.args.get("using") or j.args.get("method") for j in joins):
+            return  # USING / NATURAL merge columns: leave `*` to DuckDB
+        ctes = {c.alias_or_name for c in select.root().find_all(exp.CTE)}
+        tables = {
+            ref: tdef
+            for ref, t in self.b._sources(select)
+            if not t.db and t.name not in ctes and (tdef := self.ctx.catalog.get(t.name))
+        }
+        if not any(t.vector_columns() for t in tables.values()):
+            return
+        frm = select.args.get("from_")
+        refs = ([frm.this.alias_or_name] if frm is not None else []) + [
+            j.this.alias_or_name for j in joins
+        ]
+        new: list[exp.Expression] = []
+        for e in select.expressions:
+            if not _is_star(e):
+                new.append(e)
+                continue
+            for ref in refs if isinstance(e, exp.Star) else [e.table]:
+                tdef = tables.get(ref)
+                if tdef is None:
+                    new.append(exp.Column(this=exp.Star(), table=exp.to_identifier(ref)))
+                else:
+                    new.extend(exp.column(c.name, table=ref, quoted=True) for c in tdef.columns)
+        select.set("expressions", new)
+
+    def value_result(self, col: exp.Column) -> exp.Expression:
+        """A vector column as its value, as a computed vector leaves DuckDB
+        (`STRUCT(__vgv FLOAT[])`; `__vgh` halfvec, `__vgs` sparsevec), NULL for a NULL vector.
+        DuckDB compares such structs by their lists: pgvector's vector_cmp."""
+        lst = self.vec(col)
+        is_null = exp.Is(this=lst.copy(), expression=exp.Null())
+        struct = _tagged(_TAGS[self.source_type(col)], lst)
+        return exp.Case(ifs=[exp.If(this=is_null, true=exp.Null())], default=struct)
+
+    def array_agg_by_value(self, agg: exp.ArrayAgg) -> None:
+        """`array_agg(DISTINCT e [ORDER BY e])` keeps one of each value, sorted by value as
+        Postgres sorts a DISTINCT aggregate's input (NULLs last); its result is an array of
+        values (`STRUCT(__vgv FLOAT[])[]`)."""
+        order = agg.this if isinstance(agg.this, exp.Order) else None
+        distinct = order.this if order is not None else agg.this
+        if not isinstance(distinct, exp.Distinct) or len(distinct.expressions) != 1:
+            return
+        e = distinct.expressions[0]
+        key = self.vector_column_key(e)
+        if key is None:
+            return
+        value = self.value_result(e)
+        if order is None:
+            ordered = exp.Ordered(this=value.copy(), nulls_first=False)
+            agg.set("this", exp.Order(this=distinct, expressions=[ordered]))
+        else:
+            for item in order.expressions:
+                if self.vector_column_key(item.this) == key:
+                    item.set("this", value.copy())
+        e.replace(value)
+
+    # -- set operations: the rows of the branches compare by value
+    def set_operation_by_value(self, setop: exp.SetOperation) -> None:
+        """A set operation's vector columns leave its branches as values (`value_result`)
+        when it compares rows (all but UNION ALL), sorts them (its ORDER BY) or mixes stores or
+        computed vectors in one column (DuckDB would merge their struct types): equal vectors
+        of different rows are then one row, as in Postgres. A UNION ALL of one store's
+        columns keeps the slot pointers (no lookup)."""
+        if _set_root(setop) is not setop:
+            return
+        leaves = _set_leaves(setop)
+        if leaves is None:
+            return
+        for leaf in leaves:
+            self.expand_stars(leaf)
+        widths = {len(leaf.expressions) for leaf in leaves}
+        if len(widths) != 1 or any(_is_star(e) for leaf in leaves for e in leaf.expressions):
+            return
+        compares = _set_compares(setop)
+        names = [self.b.output_name(e) for e in leaves[0].expressions]
+        ordered = _set_order_positions(setop, names)
+        for i in range(widths.pop()):
+            items = [_unalias(leaf.expressions[i]) for leaf in leaves]
+            stores = [self.store_of(x) for x in items]
+            if all(sid is None for sid in stores):
+                continue
+            if compares or i in ordered or self.mixed_column(items, stores):
+                self.column_by_value(items, stores)
+
+    def mixed_column(self, items: list[exp.Expression], stores: list[int | None]) -> bool:
+        """Whether one output column of a set operation mixes stores, computed vectors or
+        unknown-typed literals (DuckDB would merge or refuse their types)."""
+        if len({sid for sid in stores if sid is not None}) > 1:
+            return True
+        return any(
+            sid is None and (_is_text_literal(x) or self.kind(x) == "vector")
+            for x, sid in zip(items, stores, strict=True)
+        )
+
+    def column_by_value(self, items: list[exp.Expression], stores: list[int | None]) -> None:
+        """The vector columns of one output column of a set operation's branches as values,
+        and an unknown-typed literal there as a constant of the column's type (as Postgres
+        resolves it)."""
+        first = next(x for x, sid in zip(items, stores, strict=True) if sid is not None)
+        tag = _TAGS[self.source_type(first)]
+        for x, sid in zip(items, stores, strict=True):
+            if sid is not None:
+                value = self.value_result(x)  # type: ignore[arg-type]
+            elif _is_text_literal(x):
+                value = _tagged(tag, const_list(self.b.const_vector(self.ctx, x, None)))
+                self.ctx.baked_constants = True
+            else:
+                continue
+            name = self.b.output_name(x) or "?column?"
+            aliased = isinstance(x.parent, exp.Alias)
+            x.replace(value if aliased else exp.alias_(value, name, quoted=True))
+
+    def store_of(self, node: exp.Expression) -> int | None:
+        """The store id of a plain vector column reference, else None."""
+        if not isinstance(node, exp.Column):
+            return None
+        hit = self.b.resolve_vector_column(self.ctx, node)
+        return hit[2].store_id if hit is not None else None
+
     def count_distinct_by_value(self, distinct: exp.Distinct) -> None:
         """`count(DISTINCT e)` counts distinct values."""
         for e in list(distinct.expressions):
@@ -552,6 +687,8 @@ class _Rewriter:
         return isinstance(top, exp.Select) and node.parent is top and node in top.expressions
 
     def rewrite(self, node: exp.Expression) -> None:
+        if isinstance(node, exp.SetOperation):
+            self.set_operation_by_value(node)
         if isinstance(node, exp.Select):
             self.hoist_join_conditions(node)
             self.resolve_order_outputs(node)
@@ -560,6 +697,8 @@ class _Rewriter:
         for child in list(node.iter_expressions()):
             if isinstance(child, exp.Count) and isinstance(child.this, exp.Distinct):
                 self.count_distinct_by_value(child.this)
+            if isinstance(child, exp.ArrayAgg):
+                self.array_agg_by_value(child)
             if isinstance(child, exp.Ordered) and self.is_vector_column(child.this):
                 self.order_by_vector(child)
             elif self.is_root(child):
@@ -809,6 +948,75 @@ class _Rewriter:
                 return None
             scope = scope.parent
         return None
+
+
+def _tagged(tag: str, value: exp.Expression) -> exp.Expression:
+    """`{tag: value}`: a vector value as it leaves DuckDB (see `VALUE_FIELD`)."""
+    return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=value)])
+
+
+def _is_text_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _is_star(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and node.is_star)
+
+
+def _unalias(node: exp.Expression) -> exp.Expression:
+    return node.this if isinstance(node, exp.Alias) else node
+
+
+def _unwrap(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Subquery | exp.Paren) and not node.alias:
+        node = node.this
+    return node
+
+
+def _set_root(node: exp.SetOperation) -> exp.SetOperation:
+    """The outermost set operation `node` is a branch of (through parentheses)."""
+    root, up = node, node.parent
+    while isinstance(up, exp.Subquery | exp.Paren | exp.SetOperation) and not up.alias:
+        if isinstance(up, exp.SetOperation):
+            root = up
+        up = up.parent
+    return root
+
+
+def _set_leaves(node: exp.Expression) -> list[exp.Select] | None:
+    """The SELECTs a set operation combines, left to right; None if a branch is another
+    kind of query (VALUES)."""
+    node = _unwrap(node)
+    if isinstance(node, exp.Select):
+        return [node]
+    if not isinstance(node, exp.SetOperation):
+        return None
+    left, right = _set_leaves(node.this), _set_leaves(node.expression)
+    return None if left is None or right is None else left + right
+
+
+def _set_compares(node: exp.Expression) -> bool:
+    """Whether a set operation (or one nested in it) compares rows: all but UNION ALL."""
+    node = _unwrap(node)
+    if not isinstance(node, exp.SetOperation):
+        return False
+    if not isinstance(node, exp.Union) or node.args.get("distinct"):
+        return True
+    return _set_compares(node.this) or _set_compares(node.expression)
+
+
+def _set_order_positions(setop: exp.SetOperation, names: list[str | None]) -> set[int]:
+    """The output columns (0-based) a set operation's ORDER BY sorts by: `ORDER BY 2`, or one
+    of the output `names`."""
+    order = setop.args.get("order")
+    out: set[int] = set()
+    for item in order.expressions if order is not None else []:
+        key = item.this
+        if isinstance(key, exp.Literal) and key.is_int:
+            out.add(int(key.name) - 1)
+        elif isinstance(key, exp.Column) and not key.table and key.name in names:
+            out.add(names.index(key.name))
+    return out
 
 
 def _qualify_star(select: exp.Select) -> None:

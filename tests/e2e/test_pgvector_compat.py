@@ -1,6 +1,7 @@
 """An app written for pgvector runs unchanged: arrays of vectors, the catalog types of halfvec /
-sparsevec / bit columns, comparison operators, dimension limits, the bit and sparsevec HNSW
-operator classes, and alias case folding.
+sparsevec / bit columns, comparison operators, DISTINCT / set operations by value, the float8
+type of distances between constants, dimension limits, the bit and sparsevec HNSW operator
+classes, and alias case folding.
 
 Expected values are what PostgreSQL 15 with pgvector 0.8.0 returns for the same statements.
 """
@@ -13,9 +14,13 @@ import pytest
 from pgvector.psycopg import register_vector
 
 from sqlfront.pgtypes import (
+    FLOAT8_OID,
     HALFVEC_ARRAY_OID,
+    HALFVEC_OID,
     SPARSEVEC_ARRAY_OID,
+    SPARSEVEC_OID,
     VECTOR_ARRAY_OID,
+    VECTOR_OID,
 )
 from tests.conftest import run_psql
 
@@ -292,6 +297,200 @@ def test_grouped_vector_results_with_register_vector(vc) -> None:  # noqa: ANN00
             cur.execute("SELECT DISTINCT e FROM vc ORDER BY e NULLS FIRST")
             got = [None if r[0] is None else _as_array(r[0]).tolist() for r in cur.fetchall()]
             assert got == [None, [1, 2, 3], [1, 2, 4], [4, 5, 6]]
+
+
+# ------------------------------------------------------------------ DISTINCT and set operations
+
+
+@pytest.fixture
+def vu(conn):  # noqa: ANN001
+    """vu1: two identical rows (id 7, equal vectors in different slots), another vector, NULLs;
+    vu2 (another store): [7,7,7] written before [1,2,3], the vector it shares with vu1."""
+    for t in ("vu1", "vu2"):
+        conn.execute(f"DROP TABLE IF EXISTS {t}")
+    conn.execute("CREATE TABLE vu1 (id int, e vector(3), h halfvec(2), s sparsevec(4))")
+    conn.execute(
+        "INSERT INTO vu1 VALUES (7, '[1,2,3]', '[1,1]', '{1:1}/4'),"
+        " (7, '[1,2,3]', '[1,1]', '{1:1}/4'), (8, '[1,2,4]', '[1,1]', '{2:1}/4'),"
+        " (9, NULL, NULL, NULL)"
+    )
+    conn.execute("CREATE TABLE vu2 (id int, e vector(3))")
+    conn.execute("INSERT INTO vu2 VALUES (10, '[7,7,7]'), (7, '[1,2,3]'), (11, NULL)")
+    return conn
+
+
+def _rows(conn, sql: str) -> list[tuple]:  # noqa: ANN001
+    return conn.execute(sql).fetchall()
+
+
+def test_array_agg_distinct_compares_vector_values(vu) -> None:  # noqa: ANN001
+    # sorted by value, NULLs last, as Postgres sorts a DISTINCT aggregate's input
+    assert _text_row(vu, "SELECT array_agg(DISTINCT e) FROM vu1") == (
+        VECTOR_ARRAY_OID,
+        '{"[1,2,3]","[1,2,4]",NULL}',
+    )
+    assert _text_row(vu, "SELECT array_agg(DISTINCT e ORDER BY e DESC) FROM vu1") == (
+        VECTOR_ARRAY_OID,
+        '{NULL,"[1,2,4]","[1,2,3]"}',
+    )
+    assert _text_row(vu, "SELECT array_agg(DISTINCT h) FROM vu1 WHERE id < 9") == (
+        HALFVEC_ARRAY_OID,
+        '{"[1,1]"}',
+    )
+    assert _text_row(vu, "SELECT array_agg(DISTINCT s) FROM vu1") == (
+        SPARSEVEC_ARRAY_OID,
+        '{"{2:1}/4","{1:1}/4",NULL}',  # sparsevec_cmp: [0,1,0,0] < [1,0,0,0]
+    )
+    rows = _rows(vu, "SELECT id, array_agg(DISTINCT e) FROM vu1 GROUP BY id ORDER BY id")
+    assert rows == [(7, '{"[1,2,3]"}'), (8, '{"[1,2,4]"}'), (9, "{NULL}")]
+
+
+def test_select_distinct_star_compares_vector_values(vu) -> None:  # noqa: ANN001
+    want = [
+        (7, "[1,2,3]", "[1,1]", "{1:1}/4"),
+        (8, "[1,2,4]", "[1,1]", "{2:1}/4"),
+        (9, None, None, None),
+    ]
+    assert _rows(vu, "SELECT DISTINCT * FROM vu1 ORDER BY id") == want
+    assert _rows(vu, "SELECT DISTINCT t.* FROM vu1 t ORDER BY 1") == want
+    assert _rows(vu, "SELECT DISTINCT id, e FROM vu1 ORDER BY id") == [r[:2] for r in want]
+    assert _rows(vu, "SELECT count(*) FROM (SELECT DISTINCT * FROM vu1) d") == [(3,)]
+    rows = _rows(vu, "SELECT DISTINCT vu1.*, vu2.id FROM vu1, vu2 WHERE vu2.id = 7 ORDER BY 1")
+    assert rows == [(*r, 7) for r in want]
+    rows = _rows(vu, "SELECT DISTINCT ON (e) e, id FROM vu1 ORDER BY e DESC, id")
+    assert rows == [(None, 9), ("[1,2,4]", 8), ("[1,2,3]", 7)]
+    with vu.cursor() as cur:
+        cur.execute("SELECT DISTINCT * FROM vu1")
+        assert cur.description is not None
+        oids = [d.type_code for d in cur.description]
+        assert oids[1:] == [VECTOR_OID, HALFVEC_OID, SPARSEVEC_OID]
+
+
+def test_union_compares_vector_values(vu) -> None:  # noqa: ANN001
+    # equal vectors of different rows (and stores) are one row; different vectors are not
+    rows = _rows(vu, "SELECT e FROM vu1 UNION SELECT e FROM vu2 ORDER BY 1")
+    assert rows == [("[1,2,3]",), ("[1,2,4]",), ("[7,7,7]",), (None,)]
+    rows = _rows(vu, "SELECT id, e FROM vu1 UNION SELECT id, e FROM vu2 ORDER BY id")
+    assert rows == [(7, "[1,2,3]"), (8, "[1,2,4]"), (9, None), (10, "[7,7,7]"), (11, None)]
+    rows = _rows(vu, "SELECT h FROM vu1 UNION SELECT h FROM vu1 ORDER BY h")
+    assert rows == [("[1,1]",), (None,)]
+    rows = _rows(vu, "SELECT s FROM vu1 UNION SELECT s FROM vu1 ORDER BY 1")
+    assert rows == [("{2:1}/4",), ("{1:1}/4",), (None,)]
+    rows = _rows(vu, "SELECT e FROM vu2 UNION SELECT '[7,7,7]' ORDER BY 1")  # unknown: vector
+    assert rows == [("[1,2,3]",), ("[7,7,7]",), (None,)]
+    sql = "SELECT count(*) FROM (SELECT e FROM vu1 UNION SELECT e FROM vu2) u WHERE e IS NULL"
+    assert _rows(vu, sql) == [(1,)]
+    rows = _rows(
+        vu,
+        "(SELECT id, e FROM vu1 ORDER BY e <-> '[1,2,3]' LIMIT 2)"
+        " UNION (SELECT id, e FROM vu2 ORDER BY e <-> '[1,2,3]' LIMIT 1)",
+    )
+    assert rows == [(7, "[1,2,3]")]
+    with vu.cursor() as cur:
+        cur.execute("SELECT e FROM vu1 UNION SELECT e FROM vu2")
+        assert cur.description is not None and cur.description[0].type_code == VECTOR_OID
+        cur.execute("SELECT h FROM vu1 UNION SELECT h FROM vu1")
+        assert cur.description is not None and cur.description[0].type_code == HALFVEC_OID
+
+
+def test_union_all_keeps_rows_and_sorts_by_value(vu) -> None:  # noqa: ANN001
+    assert _rows(vu, "SELECT count(*) FROM (SELECT e FROM vu1 UNION ALL SELECT e FROM vu1) u") == [
+        (8,)
+    ]
+    # two stores in one column: each row's own vector
+    rows = _rows(vu, "SELECT e FROM vu1 WHERE id = 8 UNION ALL SELECT e FROM vu2 WHERE id = 10")
+    assert rows == [("[1,2,4]",), ("[7,7,7]",)]
+    # ORDER BY sorts values ([7,7,7] has the lower slot in vu2)
+    rows = _rows(vu, "SELECT e FROM vu2 UNION ALL SELECT e FROM vu2 WHERE id = 10 ORDER BY e")
+    assert rows == [("[1,2,3]",), ("[7,7,7]",), ("[7,7,7]",), (None,)]
+    rows = _rows(vu, "SELECT e FROM vu2 UNION ALL SELECT e FROM vu2 ORDER BY 1 DESC LIMIT 3")
+    assert rows == [(None,), (None,), ("[7,7,7]",)]
+
+
+def test_intersect_and_except_compare_vector_values(vu) -> None:  # noqa: ANN001
+    # NULLs are not distinct in set operations, as in Postgres
+    rows = _rows(vu, "SELECT e FROM vu1 INTERSECT SELECT e FROM vu2 ORDER BY 1")
+    assert rows == [("[1,2,3]",), (None,)]
+    rows = _rows(vu, "SELECT e FROM vu1 INTERSECT ALL SELECT e FROM vu1 WHERE id <> 8 ORDER BY 1")
+    assert rows == [("[1,2,3]",), ("[1,2,3]",), (None,)]
+    assert _rows(vu, "SELECT e FROM vu1 EXCEPT SELECT e FROM vu2") == [("[1,2,4]",)]
+    rows = _rows(vu, "SELECT e FROM vu1 EXCEPT ALL SELECT e FROM vu2 ORDER BY 1")
+    assert rows == [("[1,2,3]",), ("[1,2,4]",)]
+    rows = _rows(vu, "SELECT id, e FROM vu1 EXCEPT SELECT id, e FROM vu2 ORDER BY 1")
+    assert rows == [(8, "[1,2,4]"), (9, None)]
+    rows = _rows(
+        vu, "(SELECT e FROM vu2 UNION ALL SELECT e FROM vu2) INTERSECT SELECT e FROM vu1 ORDER BY 1"
+    )
+    assert rows == [("[1,2,3]",), (None,)]
+
+
+def test_set_operation_vectors_with_register_vector(vu) -> None:  # noqa: ANN001
+    register_vector(vu)
+    for binary in (False, True):
+        with vu.cursor(binary=binary) as cur:
+            cur.execute("SELECT e FROM vu1 UNION SELECT e FROM vu2 ORDER BY e DESC")
+            got = [None if v is None else _as_array(v).tolist() for (v,) in cur.fetchall()]
+            assert got == [None, [7, 7, 7], [1, 2, 4], [1, 2, 3]]
+            cur.execute("SELECT array_agg(DISTINCT e) FROM vu2")
+            row = cur.fetchone()
+            assert row is not None
+            assert [None if v is None else _as_array(v).tolist() for v in row[0]] == [
+                [1, 2, 3],
+                [7, 7, 7],
+                None,
+            ]
+
+
+# ------------------------------------------------------------------ distances of constants
+
+
+@pytest.mark.parametrize(
+    ("expr", "want"),
+    [
+        ("'[1,2]'::vector <-> '[3,4]'", 8**0.5),
+        ("'[1,2]'::vector <=> '[3,4]'", 1 - 11 / 125**0.5),
+        ("'[1,2]'::vector <#> '[3,4]'", -11.0),
+        ("'[1,2]'::vector <+> '[3,4]'", 4.0),
+        ("l2_distance('[1,2]'::vector, '[3,4]')", 8**0.5),
+        ("cosine_distance('[1,2]'::vector, '[3,4]')", 1 - 11 / 125**0.5),
+        ("inner_product('[1,2]'::vector, '[3,4]')", 11.0),
+        ("l1_distance('[1,2]'::vector, '[3,4]')", 4.0),
+        ("vector_norm('[3,4]')", 5.0),
+        ("'[1,2]'::halfvec <-> '[3,4]'::halfvec", 8**0.5),
+        ("'[1,2]'::halfvec <#> '[3,4]'::halfvec", -11.0),
+        ("l1_distance('[1,2]'::halfvec, '[3,4]'::halfvec)", 4.0),
+        ("l2_norm('[3,4]'::halfvec)", 5.0),
+        ("'{1:1,2:2}/2'::sparsevec <-> '{1:3,2:4}/2'::sparsevec", 8**0.5),
+        ("'{1:1,2:2}/2'::sparsevec <=> '{1:3,2:4}/2'::sparsevec", 1 - 11 / 125**0.5),
+        ("inner_product('{1:1,2:2}/2'::sparsevec, '{1:3,2:4}/2'::sparsevec)", 11.0),
+        ("l2_norm('{1:3,2:4}/2'::sparsevec)", 5.0),
+        ("'101'::bit <~> '111'", 1.0),
+        ("'101'::bit <%> '111'", 1 / 3),
+        ("hamming_distance('101'::bit, '111'::bit)", 1.0),
+        ("jaccard_distance('101'::bit, '111'::bit)", 1 / 3),
+    ],
+)
+def test_distance_of_constants_is_float8(conn, expr: str, want: float) -> None:  # noqa: ANN001
+    for binary in (False, True):
+        with conn.cursor(binary=binary) as cur:
+            cur.execute(f"SELECT {expr}")
+            assert cur.description is not None
+            assert cur.description[0].type_code == FLOAT8_OID
+            (got,) = cur.fetchone()  # type: ignore[misc]
+            assert type(got) is float
+            assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_distance_of_constants_in_expressions(conn) -> None:  # noqa: ANN001
+    row = conn.execute(
+        "SELECT '[1,2]'::vector <-> '[1,2]', '[1,2]'::vector <-> NULL,"
+        " ('[1,2]'::vector <-> '[3,4]') * 2, '[0,0]'::vector <=> '[1,1]'"
+    ).fetchone()
+    assert row is not None
+    assert row[0] == 0.0 and type(row[0]) is float
+    assert row[1] is None
+    assert row[2] == pytest.approx(2 * 8**0.5) and type(row[2]) is float
+    assert row[3] != row[3]  # NaN, as pgvector's cosine distance of a zero vector
 
 
 def test_vector_column_named_v(conn) -> None:  # noqa: ANN001
