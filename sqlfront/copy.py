@@ -16,10 +16,13 @@ Owns:
     a scan that reads only the length words of variable-width fields (the fixed-width ones are
     then checked with numpy, falling back to reading every length word when a check fails),
     and their values gathered with numpy or a few slices per row; parsed blocks are merged
-    into batches of `LOAD_ROWS`; (2) text-format vectors are parsed by DuckDB (`_FloatParser`,
-    no GIL); (3) load: each batch's vectors go to the column's `VectorStore` in one `append`,
-    its rows to DuckDB in one ``INSERT ... SELECT`` from registered numpy arrays, in the
-    session's transaction.  Errors come out in row order, with Postgres's texts;
+    into batches of `LOAD_ROWS` -- or, for text blocks `sqlfront.copy_duck` accepts, only
+    checked and counted, their lines left whole; (2) text-format vectors are parsed by DuckDB
+    (`_FloatParser`, no GIL), and whole-line batches read by DuckDB's CSV reader
+    (`DuckTextReader`; the Python path when it cannot be sure); (3) load: each batch's
+    vectors go to the column's `VectorStore` in one `append`, its rows to DuckDB in one
+    ``INSERT ... SELECT`` from registered numpy arrays, in the session's transaction.
+    Errors come out in row order, with Postgres's texts;
   * `copy_to`: ``COPY t [(cols)] | (query) TO STDOUT`` -> a `Result` carrying `CopyOut` (one
     CopyData payload per row, as Postgres sends them);
   * Postgres's error texts and SQLSTATEs for bad data (22P04 bad copy file format, 22P02 and
@@ -62,6 +65,7 @@ from engine.errors import (
 from engine.sparse import is_sparse_dim
 from sqlfront import pgtypes as pt
 from sqlfront import vectors
+from sqlfront.copy_duck import DuckTextReader, RawText, columns_for
 from sqlfront.splitter import leading_words, split_statements
 
 if TYPE_CHECKING:
@@ -1653,12 +1657,18 @@ class _Batch:
 
     n: int
     values: list[Any]
+    raw: RawText | None = None  # lines for DuckDB's reader, not parsed yet (then no values)
 
 
 def _merge(batches: list[_Batch]) -> _Batch:
-    """One batch with the rows of `batches`, in order."""
+    """One batch with the rows of `batches` (all raw, or all parsed), in order."""
     if len(batches) == 1:
         return batches[0]
+    first = batches[0].raw
+    if first is not None:
+        parts = [p for b in batches if b.raw is not None for p in b.raw.parts]
+        n = sum(b.n for b in batches)
+        return _Batch(n, [], RawText(parts, n, first.line0))
     cols: list[Any] = []
     for j in range(len(batches[0].values)):
         parts = [b.values[j] for b in batches]
@@ -1819,6 +1829,17 @@ class CopyIn:
         self._acc: list[_Batch] = []  # parsed blocks not yet merged into a load batch
         self._acc_rows = 0
         self._floats = _FloatParser(session.db.cursor)
+        self._duck: DuckTextReader | None = None
+        if (
+            self.opts.format == "text"
+            and self.opts.delimiter == "\t"
+            and self.opts.null == "\\N"
+            and _text_reader_setting(session) == "duckdb"
+        ):
+            kinds = [(c.oid, c.cdef.pg_type, c.cdef.dim or 0) for c in self.cols]
+            duck_cols = columns_for(kinds)
+            if duck_cols is not None:
+                self._duck = DuckTextReader(duck_cols, session.db.cursor)
 
     # -- protocol entry points
     def feed(self, data: bytes) -> None:
@@ -1855,6 +1876,8 @@ class CopyIn:
             self._worker.stop()
             self._worker = None
         self._floats.close()
+        if self._duck is not None:
+            self._duck.close()
         self.on_end(err)
 
     def _guard(self, fn: Callable[[], None]) -> None:
@@ -1897,11 +1920,12 @@ class CopyIn:
             self._worker.close()
             self._worker = None
         batch = self._parse(self._take_pending(), final=True)
-        if batch is not None:
-            self._acc.append(batch)
+        ready = self._accumulate(batch)
         merged = self._take_acc()
         if merged is not None:
-            self._load(self._vectors(merged))
+            ready.append(merged)
+        for b in ready:
+            self._load(self._vectors(b))
 
     def _parse_stage(self, block: list[bytes]) -> list[Any]:
         """Pipeline stage 1: parse a block; emit a merged batch once it holds enough rows.
@@ -1910,10 +1934,24 @@ class CopyIn:
             batch = self._parse(block, final=False)
         except BaseException as e:  # noqa: BLE001 - passed down the pipeline
             return [self._take_acc(), e]
-        if batch is not None:
-            self._acc.append(batch)
-            self._acc_rows += batch.n
-        return [self._take_acc()] if self._acc_rows >= self._batch_rows else []
+        ready = self._accumulate(batch)
+        if self._acc_rows >= self._batch_rows:
+            ready.append(self._take_acc())
+        return ready
+
+    def _accumulate(self, batch: _Batch | None) -> list[_Batch]:
+        """Add a parsed block to the batch being gathered; a block of the other kind (raw
+        lines for DuckDB vs rows parsed in Python) first sends the gathered one on."""
+        if batch is None:
+            return []
+        ready = []
+        if self._acc and (self._acc[0].raw is None) != (batch.raw is None):
+            merged = self._take_acc()
+            assert merged is not None
+            ready.append(merged)
+        self._acc.append(batch)
+        self._acc_rows += batch.n
+        return ready
 
     def _take_acc(self) -> _Batch | None:
         if not self._acc:
@@ -1954,12 +1992,25 @@ class CopyIn:
         return batch
 
     def _vectors(self, batch: _Batch) -> _Batch:
-        """Parse the text-format vectors of a batch (DuckDB, without the GIL)."""
+        """Parse the text-format vectors of a batch (DuckDB, without the GIL); raw lines
+        are read whole by DuckDB, or parsed here in Python when it cannot be sure."""
+        if batch.raw is not None:
+            batch = self._read_raw(batch.raw)
         if any(isinstance(v, _TextVectors) for v in batch.values):
             batch.values = [
                 v.resolve(self._floats) if isinstance(v, _TextVectors) else v for v in batch.values
             ]
         return batch
+
+    def _read_raw(self, raw: RawText) -> _Batch:
+        assert self._duck is not None
+        got = self._duck.read(raw)
+        if got is None:  # Postgres's error for the first bad line, or the same rows
+            _, batch = self._text_chunk(b"".join(raw.parts), True, line0=raw.line0)
+            assert batch is not None and batch.n == raw.rows
+            return batch
+        values = [_Vecs(*v) if isinstance(v, tuple) else v for v in got.values]
+        return _Batch(raw.rows, values)
 
     def _load(self, batch: _Batch) -> None:
         if self.session.cancel.is_set():
@@ -1967,30 +2018,41 @@ class CopyIn:
         self._loader.insert(batch.n, batch.values)
         self._rows += batch.n
 
-    def _text_chunk(self, data: bytes, final: bool) -> tuple[int, _Batch | None]:
+    def _text_chunk(
+        self, data: bytes, final: bool, line0: int | None = None
+    ) -> tuple[int, _Batch | None]:
+        """Parse the whole records at the start of `data`: (bytes used, their rows).  With
+        `line0` (the records before `data`), the lines a raw batch held, from another thread:
+        the COPY's own position is left alone."""
         assert self._split is not None
         cut = self._split.cut(data, final)
         if cut == 0:
             return 0, None
+        if line0 is None and self._duck is not None and not self._header_pending:
+            raw = self._raw_lines(data, cut)
+            if raw is not None:
+                return cut, raw
+        own = line0 is None  # this COPY's next records (not a raw batch's)
+        lines_before = self._lines if line0 is None else line0
         try:
             text = str(memoryview(data)[:cut], "utf-8")  # (no copy of the bytes first)
         except UnicodeDecodeError as e:
-            line = self._lines + data.count(b"\n", 0, e.start) + 1
+            line = lines_before + data.count(b"\n", 0, e.start) + 1
             raise _context(_bad_utf8(data[:cut], e), self.where.line(line)) from None
         if "\x00" in text:
-            line = self._lines + text.count("\n", 0, text.index("\x00")) + 1
+            line = lines_before + text.count("\n", 0, text.index("\x00")) + 1
             raise _context(
                 pg_error("22021", 'invalid byte sequence for encoding "UTF8": 0x00'),
                 self.where.line(line),
             )
-        recs = self._split.split(text, final, self._lines)
+        recs = self._split.split(text, final, lines_before)
         rows, raws = recs.rows, recs.raw
         first = 0
-        if self._header_pending and rows:
+        if own and self._header_pending and rows:
             self._header_pending = False
             self._check_header(rows[0], raws[0])
             first = 1
-        line0 = self._lines + first  # line number of rows[first] is line0 + 1
+        line0 = lines_before + first  # line number of rows[first] is line0 + 1
         body = rows[first:] if first else rows
         n = len(body)
         ncols = len(self.cols)
@@ -2029,13 +2091,27 @@ class CopyIn:
                     except PgError as e:
                         errors.append((v.where_row(), j, e))
             raise min(errors, key=lambda t: (t[0], t[1]))[2]
-        self._lines += len(rows)
+        if own:
+            self._lines += len(rows)
         batch = _Batch(n, values) if n else None
-        if recs.eof:
+        if recs.eof and own:
             self._eof = True
             return len(data), batch
         used = recs.consumed
         return (cut if used == len(text) else len(text[:used].encode("utf-8"))), batch
+
+    def _raw_lines(self, data: bytes, cut: int) -> _Batch | None:
+        """The records `data[:cut]` as a raw batch for DuckDB's reader, if it accepts them."""
+        assert self._duck is not None and self._split is not None
+        if not self._duck.accepts(data, cut):
+            return None
+        rows = data.count(b"\n", 0, cut) + (data[cut - 1] != 0x0A)
+        block = data if cut == len(data) else memoryview(data)[:cut]  # (no copy)
+        if self._split.crlf is None:
+            self._split.crlf = False  # the first line ends in a bare newline
+        raw = RawText([block], rows, self._lines)
+        self._lines += rows
+        return _Batch(rows, [], raw)
 
     def _check_header(self, fields: list[str | None], raw: str) -> None:
         if not self.opts.header_match:
@@ -2095,6 +2171,16 @@ class CopyIn:
             raise min(errors, key=lambda t: (t[0], t[1]))[2]
         self._lines += n
         return used, _Batch(n, values)
+
+
+def _text_reader_setting(session: Session) -> str:
+    """`vecgres.copy_text_reader`: 'duckdb' (default: DuckDB's CSV reader where it applies)
+    or 'python' (always the Python splitter; for comparisons)."""
+    name = "vecgres.copy_text_reader"
+    raw = session.settings.values.get(name, "") or "duckdb"
+    if raw not in ("duckdb", "python"):
+        raise InvalidParameterValue(f'invalid value for parameter "{name}": "{raw}"')
+    return raw
 
 
 def _int_setting(session: Session, name: str, default: int) -> int:

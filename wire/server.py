@@ -32,7 +32,12 @@ from wire.protocol import Connection
 
 log = logging.getLogger("vecgres")
 # Large reads: COPY streams arrive in fewer, bigger batches (binary COPY ~75k -> ~95k rows/s).
-_READ_SIZE = 1 << 20
+# The socket transport's own recv size (asyncio's 256 KiB) is raised to match: every recv
+# gives the GIL up and waits to get it back from the COPY parse threads.
+_READ_SIZE = 4 << 20
+# Seconds a thread waiting for the GIL waits before the holder is asked to drop it (Python's
+# default 5 ms): the event loop's reads wait on the COPY parse threads at every syscall.
+_SWITCH_INTERVAL = 0.001
 # How often a taken CancelRequest re-interrupts DuckDB until its query cycle ends: DuckDB
 # clears its interrupt flag when a query starts, so one interrupt can land just before it.
 _CANCEL_POKE_SECONDS = 0.01
@@ -120,6 +125,8 @@ class Server:
         conn = Connection(self.cluster, self.registry, self.auth)
         deadline = loop.time() + self.authentication_timeout
         self._inputs[conn] = _Input(reader, writer, decoder)
+        if hasattr(writer.transport, "max_size"):  # the selector transport's recv size
+            writer.transport.max_size = _READ_SIZE  # type: ignore[attr-defined]
         try:
             while not conn.closed:
                 if conn.session is None:  # startup and authentication: bounded in time
@@ -321,6 +328,7 @@ def run(
     """Serve until SIGINT/SIGTERM; prints one ready line naming host and port."""
 
     async def main() -> None:
+        sys.setswitchinterval(_SWITCH_INTERVAL)
         server = Server(data_dir, host, port, auth, tls, authentication_timeout, storage)
         h, p = await server.start()
         stop = asyncio.Event()
