@@ -85,11 +85,28 @@ def columns_for(kinds: list[tuple[int, str, int]]) -> list[DuckColumn] | None:
     return out
 
 
-def _spool_dir() -> str:
+MIN_ROWS = 256
+"""Smaller batches go to the Python splitter: a DuckDB read has a fixed cost of ~5 ms."""
+_PREFIX = "vecgres-copy-"
+
+
+def _spool_dir() -> Path:
     shm = Path("/dev/shm")
     if shm.is_dir() and os.access(shm, os.W_OK):
-        return str(shm)
-    return tempfile.gettempdir()
+        return shm
+    return Path(tempfile.gettempdir())
+
+
+def remove_stale_spools() -> int:
+    """Delete the spool files of server processes that are gone (a kill -9 leaves its
+    COPY's file behind); returns how many."""
+    removed = 0
+    for f in _spool_dir().glob(f"{_PREFIX}*.tsv"):
+        pid = f.name[len(_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            f.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 class DuckTextReader:
@@ -99,18 +116,16 @@ class DuckTextReader:
         self.cols = cols
         self._open = open_cursor
         self._cur: duckdb.DuckDBPyConnection | None = None
-        fd, self._path = tempfile.mkstemp(prefix="vecgres-copy-", suffix=".tsv", dir=_spool_dir())
-        os.close(fd)
-        self._sql = _select_sql(cols, self._path)
+        self._path: str | None = None  # the spool file, made at the first read
+        self._sql = ""
 
     def close(self) -> None:
         if self._cur is not None:
             self._cur.close()
             self._cur = None
-        try:
-            os.unlink(self._path)
-        except FileNotFoundError:
-            pass
+        if self._path is not None:
+            Path(self._path).unlink(missing_ok=True)
+            self._path = None
 
     # -- the parse stage: is a block for DuckDB?
     @staticmethod
@@ -130,6 +145,13 @@ class DuckTextReader:
 
     # -- the vectors stage: the DuckDB read
     def read(self, raw: RawText) -> ReadColumns | None:
+        if raw.rows < MIN_ROWS:
+            return None
+        if self._path is None:
+            prefix = f"{_PREFIX}{os.getpid()}-"
+            fd, self._path = tempfile.mkstemp(prefix=prefix, suffix=".tsv", dir=_spool_dir())
+            os.close(fd)
+            self._sql = _select_sql(self.cols, self._path)
         with open(self._path, "wb") as f:
             for part in raw.parts:
                 f.write(part)

@@ -26,6 +26,7 @@ from pathlib import Path
 from engine.database import Cluster
 from engine.errors import PgError, ProtocolViolation, pg_error
 from engine.vector_store import StorageConfig
+from sqlfront.copy_duck import remove_stale_spools
 from wire import messages as m
 from wire.auth import AuthConfig, tls_server_end_point
 from wire.protocol import Connection
@@ -329,6 +330,8 @@ def run(
 
     async def main() -> None:
         sys.setswitchinterval(_SWITCH_INTERVAL)
+        if stale := remove_stale_spools():
+            log.info("removed %d COPY spool file(s) of servers that are gone", stale)
         server = Server(data_dir, host, port, auth, tls, authentication_timeout, storage)
         h, p = await server.start()
         stop = asyncio.Event()

@@ -4,6 +4,8 @@ same CONTEXT line, whichever blocks each one reads."""
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import numpy as np
 import psycopg
@@ -11,7 +13,14 @@ import pytest
 from pgvector.psycopg import register_vector
 
 from sqlfront import pgtypes as pt
-from sqlfront.copy_duck import DuckTextReader, RawText, columns_for
+from sqlfront.copy_duck import (
+    _PREFIX,
+    DuckTextReader,
+    RawText,
+    _spool_dir,
+    columns_for,
+    remove_stale_spools,
+)
 from tests.conftest import vec_text
 
 DDL = (
@@ -79,16 +88,16 @@ def _rows(conn: psycopg.Connection, t: str = "cd") -> list[tuple]:
 def vc(server):
     with psycopg.connect(server.dsn(), autocommit=True) as c:
         register_vector(c)
-        c.execute("SET vecgres.copy_chunk_bytes = 4000")  # many blocks
-        c.execute("SET vecgres.copy_batch_rows = 40")  # many batches
+        c.execute("SET vecgres.copy_chunk_bytes = 20000")  # many blocks
+        c.execute("SET vecgres.copy_batch_rows = 300")  # several batches (DuckDB reads >= 256)
         yield c
 
 
 def test_duckdb_reader_reads_what_the_python_path_reads(vc):
-    data = _payload(_lines(600))
+    data = _payload(_lines(1500))
     _copy(vc, data, "python")
     expected = _rows(vc)
-    assert len(expected) == 600
+    assert len(expected) == 1500
     _copy(vc, data, "duckdb")
     assert _rows(vc) == expected
     by_id = {r[0]: r for r in expected}
@@ -100,9 +109,9 @@ def test_duckdb_reader_reads_what_the_python_path_reads(vc):
 def test_blocks_the_reader_refuses_mix_with_blocks_it_reads(vc):
     """Octal and hex escapes, `\\r` line ends or a blank field in a one-column table are
     left to the Python path, block by block, in the same COPY."""
-    lines = _lines(400)
+    lines = _lines(1000)
     octal = BODIES.index("plain") + 3 * len(BODIES)
-    hexa = BODIES.index("\\b\\f\\v controls") + 19 * len(BODIES)
+    hexa = BODIES.index("\\b\\f\\v controls") + 50 * len(BODIES)
     lines[octal] = lines[octal].replace("plain", "oct\\101al \\x41 hex")
     lines[hexa] = lines[hexa].replace("\\b\\f\\v", "\\x42\\103")
     data = _payload(lines)
@@ -136,9 +145,9 @@ BAD = [
 
 @pytest.mark.parametrize("name,spoil", BAD, ids=[b[0] for b in BAD])
 def test_a_bad_line_gets_the_python_paths_answer(vc, name, spoil):
-    lines = _lines(300)
-    fields = lines[211].split("\t")
-    lines[211] = "\t".join(spoil(fields))
+    lines = _lines(900)
+    fields = lines[611].split("\t")
+    lines[611] = "\t".join(spoil(fields))
     data = _payload(lines)
     answers = []
     for reader in ("python", "duckdb"):
@@ -169,19 +178,36 @@ def test_the_reader_itself_reads_accepted_blocks():
     con = duckdb.connect()
     reader = DuckTextReader(cols, con.cursor)
     try:
-        data = _payload(_lines(200))
+        lines = _lines(300)
+        data = _payload(lines)
         assert reader.accepts(data, len(data))
-        got = reader.read(RawText([data], 200, 0))
+        got = reader.read(RawText([data], 300, 0))
         assert got is not None
         ids, a, _b, body, tag, (e, e_present), _h = got.values
-        assert ids.tolist() == list(range(200))
+        assert ids.tolist() == list(range(300))
         assert body[3] == "tab\there" and body[2] is None and tag[0] is None
         assert isinstance(a, np.ma.MaskedArray) and a.mask[5] and a[1] == -1
         assert e.shape == (int(e_present.sum()), 4) and not e_present[8]
         assert not reader.accepts(b"1\tx\\101\n", 8)
         assert not reader.accepts(b"1\tx\r\n", 5)
-        assert reader.read(RawText([b"1\t2\n"], 1, 0)) is None  # too few fields
+        short = _payload([*lines[:-1], "299\t2"])  # too few fields: for Python to report
+        assert reader.read(RawText([short], 300, 0)) is None
+        assert reader.read(RawText([_payload(lines[:10])], 10, 0)) is None  # too few rows
     finally:
         reader.close()
         con.close()
     assert columns_for([(pt.FLOAT8_OID, "double precision", 0)]) is None
+
+
+def test_spool_files_of_dead_servers_are_removed(tmp_path):
+    spool = _spool_dir()
+    dead = spool / f"{_PREFIX}999999999-x.tsv"  # beyond any pid_max
+    alive = spool / f"{_PREFIX}{os.getpid()}-x.tsv"
+    dead.write_bytes(b"1\n")
+    alive.write_bytes(b"1\n")
+    try:
+        assert remove_stale_spools() >= 1
+        assert not dead.exists() and alive.exists()
+    finally:
+        dead.unlink(missing_ok=True)
+        alive.unlink(missing_ok=True)
