@@ -260,6 +260,10 @@ class HnswIndex:
             return True
         return False
 
+    def loaded(self, seg_id: int) -> SegmentGraph | None:
+        """The graph of segment `seg_id` if it is in memory now (no loading, no lock)."""
+        return self._graphs.get(seg_id)
+
     def graph(self, seg: Segment) -> SegmentGraph | None:
         """The graph of `seg` (loaded on first use), or None if it has none yet."""
         g = self._graphs.get(seg.id)

@@ -32,7 +32,7 @@ class HotKnn:
     table: str
     version: int  # the table's committed version the compilation saw
     store: VectorStore
-    state: object  # the store's segment layout then (replaced, never mutated, on change)
+    segments: tuple[Segment, ...]  # the store's segments then (a new tuple on any change)
     seg: Segment
     index: HnswIndex
     graph: SegmentGraph
@@ -53,11 +53,11 @@ class HotKnn:
         general path."""
         g, seg = self.graph, self.seg
         if (
-            self.store._state is not self.state
+            self.store.segments is not self.segments
             or db.table_versions.get(self.table, 0) != self.version
             or g.dropped
             or g.covered != seg.count
-            or self.index._graphs.get(seg.id) is not g
+            or self.index.loaded(seg.id) is not g
         ):
             return None
         k = self.k
@@ -113,7 +113,6 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
         return None
     version = db.table_versions.get(scan.table, 0)
     store = db.store_by_id(scan.store_id)
-    state = store._state
     segs = store.segments
     if not isinstance(store, VectorStore) or len(segs) != 1:
         return None
@@ -136,7 +135,7 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
         table=scan.table,
         version=version,
         store=store,
-        state=state,
+        segments=segs,
         seg=seg,
         index=index,
         graph=g,
