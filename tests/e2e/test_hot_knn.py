@@ -3,6 +3,8 @@ never a stale answer after writes, other sessions' open transactions or ties."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -14,20 +16,32 @@ ROWS = 1500
 SQL = "SELECT id, tag FROM t ORDER BY e <-> %s LIMIT 5"
 
 
-@pytest.fixture
-def db(tmp_path):
-    rng = np.random.default_rng(7)
-    base = rng.standard_normal((ROWS, DIM)).astype(np.float32)
-    con = sqlfront.connect(tmp_path / "db", autocommit=True)
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A closed data dir with the table and its index (copied for each test)."""
+    path = tmp_path_factory.mktemp("hot") / "db"
+    base = np.random.default_rng(7).standard_normal((ROWS, DIM)).astype(np.float32)
+    con = sqlfront.connect(path, autocommit=True)
     cur = con.cursor()
     cur.execute(f"CREATE TABLE t (id int PRIMARY KEY, tag text, e vector({DIM}))")
+    cur.execute("BEGIN")  # one commit (one fsync) for the load
     cur.executemany(
         "INSERT INTO t VALUES (%s, %s, %s)",
         [(i, f"tag{i}", base[i]) for i in range(ROWS)],
     )
+    cur.execute("COMMIT")
     cur.execute("CREATE INDEX ON t USING hnsw (e vector_l2_ops)")
-    cur.execute("SET vecgres.knn_strategy = 'hnsw'")  # the planner scans so few rows exactly
-    yield con, base, rng
+    con.close()
+    return path, base
+
+
+@pytest.fixture
+def db(template, tmp_path):
+    path, base = template
+    shutil.copytree(path, tmp_path / "db")
+    con = sqlfront.connect(tmp_path / "db", autocommit=True)
+    con.cursor().execute("SET vecgres.knn_strategy = 'hnsw'")  # else so few rows go exact
+    yield con, base, np.random.default_rng(11)
     con.close()
 
 
