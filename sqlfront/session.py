@@ -58,6 +58,7 @@ from sqlfront.pgtypes import (
     VECTOR_ARRAY_OID,
     VECTOR_OID,
     duckdb_type_to_oid,
+    text_formatter,
 )
 from sqlfront.settings import Settings, table_option
 from sqlfront.sources import column_sources
@@ -765,7 +766,7 @@ class Session:
                 cols.append(Column(d[0], VECTOR_OID))
             elif str(d[1]).endswith("[]") and str(d[1])[:-2] in _LIST_VALUE_TYPES:
                 cols.append(Column(d[0], _LIST_VALUE_TYPES[str(d[1])[:-2]]))
-            elif str(d[1]) in (vecfuncs.TEXT_TYPE, vecfuncs.SPARSE_TEXT_TYPE):
+            elif str(d[1]) in _TEXT_VALUE_TYPES:
                 cols.append(Column(d[0], TEXT_OID))
             elif str(d[1]) == vecfuncs.HALF_TYPE:
                 cols.append(Column(d[0], HALFVEC_OID))
@@ -1325,6 +1326,8 @@ def _value_kinds(description: list[tuple]) -> tuple[dict[int, str], dict[int, st
         vecfuncs.HALF_TYPE: vecfuncs.HALF_FIELD,
         vecfuncs.SPARSE_TYPE: vecfuncs.SPARSE_FIELD,
         vecfuncs.SPARSE_TEXT_TYPE: vecfuncs.SPARSE_TEXT_FIELD,
+        vecfuncs.ARRAY_TEXT_TYPE: vecfuncs.ARRAY_TEXT_FIELD,
+        vecfuncs.SPARSE_ARRAY_TEXT_TYPE: vecfuncs.SPARSE_ARRAY_TEXT_FIELD,
     }
     kinds = {i: fields[str(d[1])] for i, d in enumerate(description) if str(d[1]) in fields}
     lists = {
@@ -1361,10 +1364,25 @@ _LIST_VALUE_TYPES = {
 }
 
 
+# vecfuncs value types printed as text (`v::text`, `array_agg(v)::text`)
+_TEXT_VALUE_TYPES = (
+    vecfuncs.TEXT_TYPE,
+    vecfuncs.SPARSE_TEXT_TYPE,
+    vecfuncs.ARRAY_TEXT_TYPE,
+    vecfuncs.SPARSE_ARRAY_TEXT_TYPE,
+)
+
+
 def _vector_value(v: dict | None, tag: str) -> object:
     """One vecfuncs struct value (`{tag: FLOAT[]}`) as a float32 array or pgvector's text."""
     if v is None or v[tag] is None:
         return None
+    if tag == vecfuncs.ARRAY_TEXT_FIELD:
+        vals = [None if x is None else np.asarray(x, dtype=np.float32) for x in v[tag]]
+        return text_formatter(VECTOR_ARRAY_OID)(vals)
+    if tag == vecfuncs.SPARSE_ARRAY_TEXT_FIELD:
+        vals = [None if x is None else dense_to_sparse(np.asarray(x, np.float32)) for x in v[tag]]
+        return text_formatter(SPARSEVEC_ARRAY_OID)(vals)
     arr = np.asarray(v[tag], dtype=np.float32)
     if tag == vecfuncs.HALF_FIELD:
         return round_halfvec(arr)

@@ -49,6 +49,19 @@ from sqlfront.dialect import (
     NegInnerProduct,
     VectorDistance,
 )
+from sqlfront.vector_refs import (
+    Outputs,
+    VectorRef,
+    derived_query,
+    from_items,
+    is_star,
+    item_outputs,
+    set_compares,
+    set_leaves,
+    set_order_positions,
+    unalias,
+    vector_ref,
+)
 from sqlfront.vectors import check_typmod, round_halfvec
 
 if TYPE_CHECKING:
@@ -66,6 +79,11 @@ SPARSE_TYPE = f"STRUCT({SPARSE_FIELD} FLOAT[])"
 _TAGS = {"vector": VALUE_FIELD, "halfvec": HALF_FIELD, "sparsevec": SPARSE_FIELD}
 SPARSE_TEXT_FIELD = "__vgst"
 SPARSE_TEXT_TYPE = f"STRUCT({SPARSE_TEXT_FIELD} FLOAT[])"
+# `<array of vectors>::text` as a top-level result: the elements' values, printed by the session
+ARRAY_TEXT_FIELD = "__vgat"
+ARRAY_TEXT_TYPE = f"STRUCT({ARRAY_TEXT_FIELD} FLOAT[][])"
+SPARSE_ARRAY_TEXT_FIELD = "__vgsat"
+SPARSE_ARRAY_TEXT_TYPE = f"STRUCT({SPARSE_ARRAY_TEXT_FIELD} FLOAT[][])"
 MAX_DIM = 16000
 
 _S = SCHEMA
@@ -94,15 +112,18 @@ _MACROS = [
     f"ELSE 1 - greatest(-1.0, least(1.0, {_S}.ip(a, b) / ({_S}.norm(a) * {_S}.norm(b)))) END)",
     f"CREATE OR REPLACE MACRO {_S}.l1(a, b) AS coalesce({_S}.same(a, b), "
     "list_sum(list_transform(a, lambda x, i: abs((x - b[i])::DOUBLE))))",
-    # element-wise arithmetic, concatenation
-    f"CREATE OR REPLACE MACRO {_S}.add(a, b) AS coalesce({_S}.same(a, b), "
-    f"{_S}.finite(list_transform(a, lambda x, i: x + b[i])))",
-    f"CREATE OR REPLACE MACRO {_S}.sub(a, b) AS coalesce({_S}.same(a, b), "
-    f"{_S}.finite(list_transform(a, lambda x, i: x - b[i])))",
-    f"CREATE OR REPLACE MACRO {_S}.mul(a, b) AS coalesce({_S}.same(a, b), CASE WHEN "
-    "list_bool_or(list_transform(a, lambda x, i: x * b[i] = 0 AND x <> 0 AND b[i] <> 0)) "
-    "THEN error('[22003] value out of range: underflow') END, "
-    f"{_S}.finite(list_transform(a, lambda x, i: x * b[i])))",
+    # element-wise arithmetic, concatenation: NULL if either side is (pgvector's functions
+    # are STRICT; `x + b[i]` of a NULL b would give a list of NULLs, list_concat skips NULL)
+    f"CREATE OR REPLACE MACRO {_S}.strict(a, b, r) AS "
+    "CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE r END",
+    f"CREATE OR REPLACE MACRO {_S}.add(a, b) AS {_S}.strict(a, b, coalesce({_S}.same(a, b), "
+    f"{_S}.finite(list_transform(a, lambda x, i: x + b[i]))))",
+    f"CREATE OR REPLACE MACRO {_S}.sub(a, b) AS {_S}.strict(a, b, coalesce({_S}.same(a, b), "
+    f"{_S}.finite(list_transform(a, lambda x, i: x - b[i]))))",
+    f"CREATE OR REPLACE MACRO {_S}.mul(a, b) AS {_S}.strict(a, b, coalesce({_S}.same(a, b), "
+    "CASE WHEN list_bool_or(list_transform(a, lambda x, i: x * b[i] = 0 AND x <> 0 AND "
+    "b[i] <> 0)) THEN error('[22003] value out of range: underflow') END, "
+    f"{_S}.finite(list_transform(a, lambda x, i: x * b[i]))))",
     # real[] / double precision[] / integer[] / numeric[] -> vector (array_to_vector)
     f"CREATE OR REPLACE MACRO {_S}.fromarr(x) AS CASE "
     "WHEN list_bool_or(list_transform(x, lambda e: e IS NULL)) THEN "
@@ -112,7 +133,7 @@ _MACROS = [
     "WHEN list_bool_or(list_transform(x, lambda e: isinf(e))) THEN "
     "error('[22000] infinite value not allowed in vector') "
     f"ELSE {_S}.dimok(x) END",
-    f"CREATE OR REPLACE MACRO {_S}.cat(a, b) AS {_S}.dimok(list_concat(a, b))",
+    f"CREATE OR REPLACE MACRO {_S}.cat(a, b) AS {_S}.strict(a, b, {_S}.dimok(list_concat(a, b)))",
     # functions
     f"CREATE OR REPLACE MACRO {_S}.dims(a) AS len(a)::INTEGER",
     f"CREATE OR REPLACE MACRO {_S}.normalize(a) AS CASE WHEN {_S}.norm(a) > 0 THEN "
@@ -152,6 +173,15 @@ _MACROS = [
     # text (approximate float4 output; the exact one is done in Python for result columns)
     f"CREATE OR REPLACE MACRO {_S}.text(a) AS '[' || array_to_string(list_transform(a, "
     "lambda x: regexp_replace(x::VARCHAR, '\\.0$', '')), ',') || ']'",
+    # arrays of tagged values (`STRUCT(__vgv FLOAT[])[]`): their lists; array_out's text
+    f"CREATE OR REPLACE MACRO {_S}.untag(l) AS "
+    "list_transform(l, lambda p: struct_extract_at(p, 1))",
+    f"CREATE OR REPLACE MACRO {_S}.atext(l) AS '{{' || array_to_string(list_transform("
+    f"{_S}.untag(l), lambda v: CASE WHEN v IS NULL THEN 'NULL' ELSE '\"' || {_S}.text(v) || "
+    "'\"' END), ',') || '}'",
+    f"CREATE OR REPLACE MACRO {_S}.astext(l) AS '{{' || array_to_string(list_transform("
+    f"{_S}.untag(l), lambda v: CASE WHEN v IS NULL THEN 'NULL' ELSE '\"' || {_S}.stext(v) || "
+    "'\"' END), ',') || '}'",
     f"CREATE OR REPLACE MACRO {_S}.stext(a) AS '{{' || array_to_string(list_filter("
     "list_transform(a, lambda x, i: CASE WHEN x <> 0 THEN i || ':' || "
     "regexp_replace(x::VARCHAR, '\\.0$', '') END), lambda s: s IS NOT NULL), ',') || "
@@ -353,7 +383,7 @@ class _Rewriter:
         if isinstance(node, exp.Paren):
             return self.kind(node.this)
         if isinstance(node, exp.Column):
-            return "vector" if self.b.resolve_vector_column(self.ctx, node) else None
+            return "vector" if self.ref_of(node) else None
         if isinstance(node, exp.Cast):
             return "vector" if is_vector_type(node.to) else None
         if isinstance(node, exp.Literal):
@@ -367,6 +397,9 @@ class _Rewriter:
             return None
         if isinstance(node, exp.Avg | exp.Sum):
             return self.kind(node.this)
+        if isinstance(node, exp.Coalesce):
+            args = [node.this, *node.expressions]
+            return "vector" if any(self.kind(a) for a in args) else None
         return None
 
     def is_root(self, node: exp.Expression) -> bool:
@@ -379,20 +412,18 @@ class _Rewriter:
             return self.kind(node.this) == "vector" or self.kind(node.expression) == "vector"
         if isinstance(node, exp.In) and node.expressions:
             return self.kind(node.this) == "vector"
-        if type(node) in _ARITH or isinstance(node, exp.Avg | exp.Sum):
+        if type(node) in _ARITH or isinstance(node, exp.Avg | exp.Sum | exp.Coalesce):
             return self.kind(node) == "vector"
         if isinstance(node, exp.Cast):
             if is_vector_type(node.to):  # a plain `col::vector` is the column itself
-                hit = (
-                    self.b.resolve_vector_column(self.ctx, node.this)
-                    if isinstance(node.this, exp.Column)
-                    else None
-                )
+                hit = self.ref_of(node.this)
                 return not (
                     hit is not None
                     and vector_typmod(node.to) is None
-                    and hit[2].pg_type == vector_type_name(node.to)
+                    and hit.pg_type == vector_type_name(node.to)
                 )
+            if _is_text_type(node.to) and self.vector_elements(node.this) is not None:
+                return True
             return self.kind(node.this) == "vector"
         return False
 
@@ -510,13 +541,14 @@ class _Rewriter:
         return inner  # type: ignore[return-value]
 
     def is_input_column(self, select: exp.Select, node: exp.Expression) -> bool:
-        """Whether `node` names a column of a FROM table (GROUP BY prefers those to output
+        """Whether `node` names a column of a FROM item (GROUP BY prefers those to output
         names, as Postgres does)."""
         if not isinstance(node, exp.Column):
             return False
-        for ref, table in self.b._sources(select):
-            tdef = self.ctx.catalog.get(table.name)
-            if (not node.table or node.table == ref) and tdef and tdef.column(node.name):
+        for ref, item in from_items(select):
+            if node.table and node.table != ref:
+                continue
+            if any(name == node.name for name, _ in item_outputs(self.ctx, ref, item) or []):
                 return True
         return False
 
@@ -530,20 +562,16 @@ class _Rewriter:
                 ordered.set("this", item.copy())
 
     def expand_stars(self, select: exp.Select) -> None:
-        """`*` / `t.*` -> the columns of the tables (when one has vector columns), so that
-        the vector columns can be compared by value; other FROM items keep `alias.*`."""
-        if not any(_is_star(e) for e in select.expressions):
+        """`*` / `t.*` -> the columns of the FROM items (when one has vector columns: a table,
+        or a subquery or CTE passing one through), so that the vector columns can be compared
+        by value; FROM items whose columns are not known keep `alias.*`."""
+        if not any(is_star(e) for e in select.expressions):
             return
         joins = select.args.get("joins") or []
         if any(j.args.get("using") or j.args.get("method") for j in joins):
             return  # USING / NATURAL merge columns: leave `*` to DuckDB
-        ctes = {c.alias_or_name for c in select.root().find_all(exp.CTE)}
-        tables = {
-            ref: tdef
-            for ref, t in self.b._sources(select)
-            if not t.db and t.name not in ctes and (tdef := self.ctx.catalog.get(t.name))
-        }
-        if not any(t.vector_columns() for t in tables.values()):
+        items = {ref: self.star_columns(ref, item) for ref, item in from_items(select)}
+        if not any(hit for cols in items.values() for _name, hit in cols or []):
             return
         frm = select.args.get("from_")
         refs = ([frm.this.alias_or_name] if frm is not None else []) + [
@@ -551,25 +579,37 @@ class _Rewriter:
         ]
         new: list[exp.Expression] = []
         for e in select.expressions:
-            if not _is_star(e):
+            if not is_star(e):
                 new.append(e)
                 continue
             for ref in refs if isinstance(e, exp.Star) else [e.table]:
-                tdef = tables.get(ref)
-                if tdef is None:
+                cols = items.get(ref)
+                if cols is None:
                     new.append(exp.Column(this=exp.Star(), table=exp.to_identifier(ref)))
                 else:
-                    new.extend(exp.column(c.name, table=ref, quoted=True) for c in tdef.columns)
+                    new.extend(exp.column(name, table=ref, quoted=True) for name, _ in cols)
         select.set("expressions", new)
+
+    def star_columns(self, ref: str, item: exp.Expression) -> Outputs | None:
+        """The columns `ref.*` stands for, if known and each named as DuckDB names it (a
+        subquery's items plain columns or aliased)."""
+        cols = item_outputs(self.ctx, ref, item)
+        if cols is None or any(name is None for name, _ in cols):
+            return None
+        query = derived_query(item)
+        if query is None:
+            return cols
+        leaves = set_leaves(query)
+        named = exp.Alias | exp.Column | exp.Star
+        if leaves is None or not all(isinstance(e, named) for e in leaves[0].expressions):
+            return None
+        return cols
 
     def value_result(self, col: exp.Column) -> exp.Expression:
         """A vector column as its value, as a computed vector leaves DuckDB
         (`STRUCT(__vgv FLOAT[])`; `__vgh` halfvec, `__vgs` sparsevec), NULL for a NULL vector.
         DuckDB compares such structs by their lists: pgvector's vector_cmp."""
-        lst = self.vec(col)
-        is_null = exp.Is(this=lst.copy(), expression=exp.Null())
-        struct = _tagged(_TAGS[self.source_type(col)], lst)
-        return exp.Case(ifs=[exp.If(this=is_null, true=exp.Null())], default=struct)
+        return _tagged_or_null(_TAGS[self.source_type(col)], self.vec(col))
 
     def array_agg_by_value(self, agg: exp.ArrayAgg) -> None:
         """`array_agg(DISTINCT e [ORDER BY e])` keeps one of each value, sorted by value as
@@ -602,19 +642,19 @@ class _Rewriter:
         columns keeps the slot pointers (no lookup)."""
         if _set_root(setop) is not setop:
             return
-        leaves = _set_leaves(setop)
+        leaves = set_leaves(setop)
         if leaves is None:
             return
         for leaf in leaves:
             self.expand_stars(leaf)
         widths = {len(leaf.expressions) for leaf in leaves}
-        if len(widths) != 1 or any(_is_star(e) for leaf in leaves for e in leaf.expressions):
+        if len(widths) != 1 or any(is_star(e) for leaf in leaves for e in leaf.expressions):
             return
-        compares = _set_compares(setop)
+        compares = set_compares(setop)
         names = [self.b.output_name(e) for e in leaves[0].expressions]
-        ordered = _set_order_positions(setop, names)
+        ordered = set_order_positions(setop, names)
         for i in range(widths.pop()):
-            items = [_unalias(leaf.expressions[i]) for leaf in leaves]
+            items = [unalias(leaf.expressions[i]) for leaf in leaves]
             stores = [self.store_of(x) for x in items]
             if all(sid is None for sid in stores):
                 continue
@@ -649,12 +689,15 @@ class _Rewriter:
             aliased = isinstance(x.parent, exp.Alias)
             x.replace(value if aliased else exp.alias_(value, name, quoted=True))
 
+    def ref_of(self, node: exp.Expression) -> VectorRef | None:
+        """The store a plain vector column reference (of a table, or a subquery or CTE that
+        passes one through) points into, else None."""
+        return vector_ref(self.ctx, node) if isinstance(node, exp.Column) else None
+
     def store_of(self, node: exp.Expression) -> int | None:
         """The store id of a plain vector column reference, else None."""
-        if not isinstance(node, exp.Column):
-            return None
-        hit = self.b.resolve_vector_column(self.ctx, node)
-        return hit[2].store_id if hit is not None else None
+        hit = self.ref_of(node)
+        return hit.store_id if hit is not None else None
 
     def count_distinct_by_value(self, distinct: exp.Distinct) -> None:
         """`count(DISTINCT e)` counts distinct values."""
@@ -664,19 +707,11 @@ class _Rewriter:
 
     def vector_column_key(self, node: exp.Expression) -> tuple[str, str] | None:
         """(source, column) of a plain vector column reference, else None."""
-        if not isinstance(node, exp.Column):
-            return None
-        hit = self.b.resolve_vector_column(self.ctx, node)
-        if hit is None:
-            return None
-        ref, _table, col = hit
-        return ref, col.name
+        hit = self.ref_of(node)
+        return (hit.ref, hit.column) if hit is not None else None
 
     def is_vector_column(self, node: exp.Expression) -> bool:
-        return (
-            isinstance(node, exp.Column)
-            and self.b.resolve_vector_column(self.ctx, node) is not None
-        )
+        return self.ref_of(node) is not None
 
     # -- translation
     def is_select_item(self, node: exp.Expression) -> bool:
@@ -711,16 +746,18 @@ class _Rewriter:
             return self.cast_from_vector(node, select_item)
         out, is_vec = self.value(node)
         if is_vec:
-            name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
-            if name is None and isinstance(node, exp.Anonymous) and node.expressions:
-                # l2_normalize / subvector keep their argument's type, as in pgvector
-                first = self.source_type(node.expressions[0])
-                name = first if first in ("sparsevec", "halfvec") else None
-            tag = _TAGS[name or "vector"]
-            return exp.Struct(
-                expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=out)]
-            )
+            return _tagged_or_null(_TAGS[self.result_type(node)], out)
         return out
+
+    def result_type(self, node: exp.Expression) -> str:
+        """ "vector", "halfvec" or "sparsevec": the type of a computed vector (`l2_normalize`,
+        `subvector` and `coalesce` keep their argument's, as in pgvector)."""
+        name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
+        if name is None and isinstance(node, exp.Anonymous) and node.expressions:
+            name = self.source_type(node.expressions[0])
+        if name is None and isinstance(node, exp.Coalesce):
+            name = self.source_type(node.this)
+        return name if name in ("sparsevec", "halfvec") else "vector"
 
     def scalar(self, node: exp.Expression) -> exp.Expression:
         """A non-vector argument, with any vector expressions inside it translated."""
@@ -734,13 +771,53 @@ class _Rewriter:
         if isinstance(node, exp.Paren):
             return self.source_type(node.this)
         if isinstance(node, exp.Column):
-            hit = self.b.resolve_vector_column(self.ctx, node)
-            return hit[2].pg_type if hit is not None else "vector"
+            hit = self.ref_of(node)
+            return hit.pg_type if hit is not None else "vector"
         if isinstance(node, exp.Cast):
             return vector_type_name(node.to) or "vector"
         return "vector"
 
+    def vector_elements(self, node: exp.Expression) -> list[exp.Expression] | None:
+        """The element expressions of an array of vectors (`array_agg(v)`, `ARRAY[v, w]`),
+        else None."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.ArrayAgg):
+            inner = _agg_input(node)
+            elems = inner.expressions if isinstance(inner, exp.Distinct) else [inner]
+        elif isinstance(node, exp.Array):
+            elems = node.expressions
+        else:
+            return None
+        return elems if any(self.kind(e) == "vector" for e in elems) else None
+
+    def array_text(self, node: exp.Expression, select_item: bool) -> exp.Expression:
+        """`<array of vectors>::text`: array_out over the elements' text (`{"[1,2]",NULL}`).
+        The elements become values (`value_result`); a top-level result leaves DuckDB as
+        their lists (`ARRAY_TEXT_FIELD`), printed exactly by the session."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        elems = self.vector_elements(node) or []
+        first = next(e for e in elems if self.kind(e) == "vector")
+        sparse = self.source_type(first) == "sparsevec"
+        tag = _TAGS[self.source_type(first)]
+        if isinstance(node, exp.ArrayAgg) and isinstance(_agg_input(node), exp.Distinct):
+            self.array_agg_by_value(node)
+        for e in elems:
+            if self.store_of(e) is not None:
+                e.replace(self.value_result(e))  # type: ignore[arg-type]
+            elif _is_text_literal(e):
+                e.replace(_tagged(tag, const_list(self.b.const_vector(self.ctx, e, None))))
+                self.ctx.baked_constants = True
+        self.rewrite(node)
+        if select_item:
+            field = SPARSE_ARRAY_TEXT_FIELD if sparse else ARRAY_TEXT_FIELD
+            return _tagged(field, _call("untag", node))
+        return _call("astext" if sparse else "atext", node)
+
     def cast_from_vector(self, node: exp.Cast, select_item: bool) -> exp.Expression:
+        if _is_text_type(node.to) and self.vector_elements(node.this) is not None:
+            return self.array_text(node.this, select_item)
         lst = self.vec(node.this)
         to = node.to
         if to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR):
@@ -788,6 +865,9 @@ class _Rewriter:
         if isinstance(node, exp.Avg | exp.Sum):
             macro = "vavg" if isinstance(node, exp.Avg) else "vsum"
             return _call(macro, self.vec(node.this)), True
+        if isinstance(node, exp.Coalesce):  # its other arguments are read as vectors
+            args = [self.vec(a) for a in [node.this, *node.expressions]]
+            return exp.Coalesce(this=args[0], expressions=args[1:]), True
         if isinstance(node, exp.Cast):
             return self.vec(node), True
         if isinstance(node, _COMPARISONS):
@@ -848,11 +928,10 @@ class _Rewriter:
         if isinstance(node, exp.Paren):
             return self.vec(node.this)
         if isinstance(node, exp.Column):
-            hit = b.resolve_vector_column(self.ctx, node)
+            hit = self.ref_of(node)
             if hit is None:
                 return exp.Cast(this=self.scalar(node), to=_float_list())
-            ref, table, col = hit
-            return self.column(node, ref, table.name, col.name, col.store_id)  # type: ignore[arg-type]
+            return self.column(node, hit)
         if isinstance(node, exp.Cast) and is_vector_type(node.to):
             n = vector_typmod(node.to)
             inner = node.this
@@ -884,11 +963,10 @@ class _Rewriter:
             f"function argument {node.sql('postgres')[:60]} is not a vector", sqlstate="42883"
         )
 
-    def column(
-        self, node: exp.Column, ref: str, table: str, column: str, store_id: int
-    ) -> exp.Expression:
+    def column(self, node: exp.Column, hit: VectorRef) -> exp.Expression:
         """`alias.v` of a LEFT JOIN of the store's relation added to the column's SELECT (a
         correlated subquery would end up inside the macros' lambdas, which DuckDB refuses)."""
+        ref, column, store_id = hit.ref, hit.column, hit.store_id
         rel = next((r for r in self.rels if r.store_id == store_id), None)
         if rel is None:
             rel = VectorRelation(name=f"__vv{store_id}", store_id=store_id)
@@ -903,7 +981,9 @@ class _Rewriter:
             self.joins[key] = alias
             rel.uses += 1
             rel.slots_sql = (
-                self.slots_sql(select, table, column, store_id) if rel.uses == 1 else None
+                self.slots_sql(select, hit.table, column, store_id)
+                if rel.uses == 1 and hit.table is not None
+                else None
             )
             _qualify_star(select)
             select.join(
@@ -942,7 +1022,7 @@ class _Rewriter:
         """The SELECT whose FROM/JOIN list provides `ref` for `node`."""
         scope = node.parent
         while scope is not None:
-            if isinstance(scope, exp.Select) and any(r == ref for r, _t in self.b._sources(scope)):
+            if isinstance(scope, exp.Select) and any(r == ref for r, _t in from_items(scope)):
                 return scope
             if isinstance(scope, exp.Update | exp.Delete | exp.Insert):
                 return None
@@ -955,22 +1035,24 @@ def _tagged(tag: str, value: exp.Expression) -> exp.Expression:
     return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(tag), expression=value)])
 
 
+def _tagged_or_null(tag: str, value: exp.Expression) -> exp.Expression:
+    """`{tag: value}`, or NULL when `value` is NULL: a NULL vector stays a SQL NULL (`IS
+    NULL`, `coalesce`, outer queries), not a struct holding a NULL list."""
+    is_null = exp.Is(this=value.copy(), expression=exp.Null())
+    return exp.Case(ifs=[exp.If(this=is_null, true=exp.Null())], default=_tagged(tag, value))
+
+
+def _is_text_type(dt: exp.DataType) -> bool:
+    return dt.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+
+
+def _agg_input(agg: exp.ArrayAgg) -> exp.Expression:
+    """What an array_agg aggregates (`DISTINCT x`, `x`), without its ORDER BY."""
+    return agg.this.this if isinstance(agg.this, exp.Order) else agg.this
+
+
 def _is_text_literal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
-
-
-def _is_star(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and node.is_star)
-
-
-def _unalias(node: exp.Expression) -> exp.Expression:
-    return node.this if isinstance(node, exp.Alias) else node
-
-
-def _unwrap(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, exp.Subquery | exp.Paren) and not node.alias:
-        node = node.this
-    return node
 
 
 def _set_root(node: exp.SetOperation) -> exp.SetOperation:
@@ -981,42 +1063,6 @@ def _set_root(node: exp.SetOperation) -> exp.SetOperation:
             root = up
         up = up.parent
     return root
-
-
-def _set_leaves(node: exp.Expression) -> list[exp.Select] | None:
-    """The SELECTs a set operation combines, left to right; None if a branch is another
-    kind of query (VALUES)."""
-    node = _unwrap(node)
-    if isinstance(node, exp.Select):
-        return [node]
-    if not isinstance(node, exp.SetOperation):
-        return None
-    left, right = _set_leaves(node.this), _set_leaves(node.expression)
-    return None if left is None or right is None else left + right
-
-
-def _set_compares(node: exp.Expression) -> bool:
-    """Whether a set operation (or one nested in it) compares rows: all but UNION ALL."""
-    node = _unwrap(node)
-    if not isinstance(node, exp.SetOperation):
-        return False
-    if not isinstance(node, exp.Union) or node.args.get("distinct"):
-        return True
-    return _set_compares(node.this) or _set_compares(node.expression)
-
-
-def _set_order_positions(setop: exp.SetOperation, names: list[str | None]) -> set[int]:
-    """The output columns (0-based) a set operation's ORDER BY sorts by: `ORDER BY 2`, or one
-    of the output `names`."""
-    order = setop.args.get("order")
-    out: set[int] = set()
-    for item in order.expressions if order is not None else []:
-        key = item.this
-        if isinstance(key, exp.Literal) and key.is_int:
-            out.add(int(key.name) - 1)
-        elif isinstance(key, exp.Column) and not key.table and key.name in names:
-            out.add(names.index(key.name))
-    return out
 
 
 def _qualify_star(select: exp.Select) -> None:

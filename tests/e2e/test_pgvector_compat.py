@@ -19,6 +19,7 @@ from sqlfront.pgtypes import (
     HALFVEC_OID,
     SPARSEVEC_ARRAY_OID,
     SPARSEVEC_OID,
+    TEXT_OID,
     VECTOR_ARRAY_OID,
     VECTOR_OID,
 )
@@ -710,3 +711,130 @@ def test_vector_alias_folds(vt) -> None:  # noqa: ANN001
         "emb",
         "dist",
     ]
+
+
+# ------------------------------------------------------------------ vectors through subqueries
+
+
+def test_distinct_and_group_by_through_subquery_and_cte(vc) -> None:  # noqa: ANN001
+    # rows 2 and 5 hold equal vectors [1,2,3] in different slots: one value
+    want = [("[1,2,3]",), ("[1,2,4]",), ("[4,5,6]",), (None,)]
+    rows = _rows(vc, "SELECT DISTINCT e FROM (SELECT e FROM vc) s ORDER BY 1")
+    assert rows == want
+    rows = _rows(vc, "WITH s AS (SELECT * FROM vc) SELECT DISTINCT e FROM s ORDER BY e")
+    assert rows == want
+    rows = _rows(vc, "SELECT DISTINCT * FROM (SELECT e FROM vc WHERE id IN (2, 5)) s")
+    assert rows == [("[1,2,3]",)]
+    rows = _rows(vc, "SELECT e::text, count(*) FROM (SELECT id, e FROM vc) s GROUP BY e ORDER BY e")
+    assert rows == [("[1,2,3]", 2), ("[1,2,4]", 1), ("[4,5,6]", 1), (None, 1)]
+    rows = _rows(vc, "WITH s AS (SELECT e AS v FROM vc) SELECT count(DISTINCT v) FROM s")
+    assert rows == [(3,)]
+    rows = _rows(
+        vc, "SELECT count(DISTINCT e) FROM (SELECT e FROM vc UNION ALL SELECT e FROM vc) u"
+    )
+    assert rows == [(3,)]
+    rows = _rows(vc, "SELECT count(*) FROM (SELECT DISTINCT h FROM (SELECT h FROM vc) a) b")
+    assert rows == [(4,)]
+
+
+def test_order_and_compare_through_subquery(vc) -> None:  # noqa: ANN001
+    # pgvector's order: element by element, then by dimension; NULLs last
+    assert _ids(vc, "SELECT id FROM (SELECT id, e FROM vc) s ORDER BY e, id") == [2, 5, 3, 1, 4]
+    assert _ids(vc, "WITH s AS (SELECT * FROM vc) SELECT id FROM s ORDER BY e DESC, id") == [
+        4,
+        1,
+        3,
+        2,
+        5,
+    ]
+    assert _ids(vc, "SELECT id FROM (SELECT * FROM vc) s WHERE e = '[1,2,3]' ORDER BY id") == [
+        2,
+        5,
+    ]
+
+
+def test_order_and_distinct_of_signed_zeros(conn) -> None:  # noqa: ANN001
+    conn.execute("DROP TABLE IF EXISTS vd")
+    conn.execute("CREATE TABLE vd (id int, e vector(2))")
+    conn.execute("INSERT INTO vd VALUES (1, '[2,0]'), (2, '[1,5]'), (3, '[1,-1]'), (4, '[-0,0]')")
+    assert _ids(conn, "SELECT id FROM vd ORDER BY e, id") == [4, 3, 2, 1]
+    assert _ids(conn, "SELECT id FROM vd ORDER BY e DESC, id") == [1, 2, 3, 4]
+    rows = _rows(
+        conn, "SELECT count(*) FROM (SELECT DISTINCT e FROM vd UNION ALL SELECT '[0,0]') s"
+    )
+    assert rows == [(5,)]
+    assert _rows(
+        conn, "SELECT count(DISTINCT x) FROM (SELECT e AS x FROM vd UNION ALL SELECT '[0,0]') s"
+    ) == [(4,)]
+
+
+# ------------------------------------------------------------------ NULL computed vectors
+
+
+def test_computed_null_vectors_are_null(vc) -> None:  # noqa: ANN001
+    sql = "SELECT count(*) FROM (SELECT e + e AS x FROM vc) s WHERE x IS NULL"
+    assert _rows(vc, sql) == [(1,)]
+    assert _rows(vc, "SELECT count(*) FROM vc WHERE (e + e) IS NULL") == [(1,)]
+    assert _rows(vc, "SELECT count(*) FROM vc WHERE l2_normalize(e) IS NOT NULL") == [(4,)]
+    rows = _rows(vc, "SELECT id, coalesce(e + e, '[0,0,0]')::text FROM vc ORDER BY id")
+    assert rows == [
+        (1, "[8,10,12]"),
+        (2, "[2,4,6]"),
+        (3, "[2,4,8]"),
+        (4, "[0,0,0]"),
+        (5, "[2,4,6]"),
+    ]
+    assert _rows(vc, "SELECT coalesce(e, '[7,7,7]')::text FROM vc WHERE id = 4") == [("[7,7,7]",)]
+    with vc.cursor() as cur:
+        cur.execute("SELECT coalesce(e - e, '[0,0,0]'), e * e FROM vc WHERE id = 4")
+        assert cur.description is not None
+        assert [d.type_code for d in cur.description] == [VECTOR_OID, VECTOR_OID]
+        assert cur.fetchone() == ("[0,0,0]", None)
+    # STRICT: a NULL operand gives NULL (not a list of NULLs, not the other operand)
+    row = vc.execute(
+        "SELECT '[1,2,3]'::vector + NULL::vector, '[1,2]'::vector || NULL::vector,"
+        " (SELECT count(*) FROM vc a, vc b WHERE a.id = 1 AND (a.e - b.e) IS NULL)"
+    ).fetchone()
+    assert row == (None, None, 1)
+
+
+def test_computed_null_vectors_with_register_vector(vc) -> None:  # noqa: ANN001
+    register_vector(vc)
+    for binary in (False, True):
+        with vc.cursor(binary=binary) as cur:
+            cur.execute("SELECT x FROM (SELECT id, e + e AS x FROM vc) s ORDER BY id")
+            got = [None if v is None else _as_array(v).tolist() for (v,) in cur.fetchall()]
+            assert got == [[8, 10, 12], [2, 4, 6], [2, 4, 8], None, [2, 4, 6]]
+
+
+# ------------------------------------------------------------------ arrays of vectors as text
+
+
+def test_array_of_vectors_cast_to_text(vt) -> None:  # noqa: ANN001
+    oid, text = _text_row(vt, "SELECT array_agg(e ORDER BY id)::text FROM vt")
+    assert (oid, text) == (TEXT_OID, '{"[1,2,3]","[4,5,6]",NULL}')
+    _, text = _text_row(vt, "SELECT array_agg(DISTINCT e)::varchar FROM vt")
+    assert text == '{"[1,2,3]","[4,5,6]",NULL}'
+    _, text = _text_row(vt, "SELECT array_agg(s ORDER BY id)::text FROM vt WHERE id < 3")
+    assert text == '{"{1:1,3:2}/5","{2:1.5}/5"}'
+    _, text = _text_row(vt, "SELECT array_agg(h + h ORDER BY id)::text FROM vt WHERE id < 3")
+    assert text == '{"[2,4,6]","[8,10,13]"}'
+    _, text = _text_row(vt, "SELECT ARRAY[e, NULL, '[7,8,9.5]']::text FROM vt WHERE id = 1")
+    assert text == '{"[1,2,3]",NULL,"[7,8,9.5]"}'
+    _, text = _text_row(vt, "SELECT 'x' || array_agg(e ORDER BY id)::text FROM vt WHERE id < 3")
+    assert text == 'x{"[1,2,3]","[4,5,6]"}'
+    _, text = _text_row(vt, "SELECT array_agg(e)::text FROM vt WHERE id > 10")
+    assert text is None
+    rows = _rows(vt, "SELECT id, array_agg(e)::text FROM vt GROUP BY id HAVING id < 3 ORDER BY id")
+    assert rows == [(1, '{"[1,2,3]"}'), (2, '{"[4,5,6]"}')]
+
+
+def test_psql_prints_arrays_of_vectors(server, vt) -> None:  # noqa: ANN001
+    out = run_psql(
+        server,
+        "-At",
+        "-c",
+        "SELECT array_agg(e ORDER BY id) AS a, array_agg(e ORDER BY id)::text AS t"
+        " FROM vt WHERE id < 3",
+    ).stdout
+    assert out.strip() == '{"[1,2,3]","[4,5,6]"}|{"[1,2,3]","[4,5,6]"}'
