@@ -657,6 +657,7 @@ class _Rewriter:
             items = [unalias(leaf.expressions[i]) for leaf in leaves]
             stores = [self.store_of(x) for x in items]
             if all(sid is None for sid in stores):
+                self.literals_as_vectors(items)
                 continue
             if compares or i in ordered or self.mixed_column(items, stores):
                 self.column_by_value(items, stores)
@@ -670,6 +671,26 @@ class _Rewriter:
             sid is None and (_is_text_literal(x) or self.kind(x) == "vector")
             for x, sid in zip(items, stores, strict=True)
         )
+
+    def literals_as_vectors(self, items: list[exp.Expression]) -> None:
+        """A set operation's column of computed or constant vectors (no store): its
+        unknown-typed literals become constants of that type, as Postgres resolves them
+        (`SELECT '[1,2]'::vector UNION SELECT '[1,2]'`)."""
+        typed = [x for x in items if not _is_text_literal(x) and self.kind(x) == "vector"]
+        if not typed or not any(_is_text_literal(x) for x in items):
+            return
+        first = typed[0]
+        pg_type = vector_type_name(first.to) if isinstance(first, exp.Cast) else "vector"
+        for x in items:
+            if _is_text_literal(x):
+                v = self.b.const_vector(self.ctx, x, None)
+                if pg_type == "halfvec" and isinstance(v, np.ndarray):
+                    v = round_halfvec(v)
+                value = _tagged(_TAGS[pg_type], const_list(v))
+                self.ctx.baked_constants = True
+                name = self.b.output_name(x) or "?column?"
+                aliased = isinstance(x.parent, exp.Alias)
+                x.replace(value if aliased else exp.alias_(value, name, quoted=True))
 
     def column_by_value(self, items: list[exp.Expression], stores: list[int | None]) -> None:
         """The vector columns of one output column of a set operation's branches as values,

@@ -408,6 +408,17 @@ def test_union_all_keeps_rows_and_sorts_by_value(vu) -> None:  # noqa: ANN001
     assert rows == [(None,), (None,), ("[7,7,7]",)]
 
 
+def test_set_operations_of_constant_vectors_type_their_literals(conn) -> None:  # noqa: ANN001
+    """An unknown-typed literal in a branch takes the column's type, as Postgres resolves
+    it: a vector (compared by value), or a halfvec (rounded before it is compared)."""
+    sql = "SELECT '[1,2]'::vector AS v UNION ALL SELECT '[1,2,3]' UNION ALL SELECT '[1,3]'"
+    assert _rows(conn, sql) == [("[1,2]",), ("[1,2,3]",), ("[1,3]",)]
+    assert _rows(conn, "SELECT '[1,2]'::vector AS v UNION SELECT '[1,2]'") == [("[1,2]",)]
+    sql = "SELECT '[1,2]'::vector AS v UNION SELECT '[1,2,3]' ORDER BY v DESC"
+    assert _rows(conn, sql) == [("[1,2,3]",), ("[1,2]",)]
+    assert _rows(conn, "SELECT '[1,2]'::halfvec UNION SELECT '[1,2.0001]'") == [("[1,2]",)]
+
+
 def test_intersect_and_except_compare_vector_values(vu) -> None:  # noqa: ANN001
     # NULLs are not distinct in set operations, as in Postgres
     rows = _rows(vu, "SELECT e FROM vu1 INTERSECT SELECT e FROM vu2 ORDER BY 1")
