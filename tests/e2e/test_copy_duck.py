@@ -68,11 +68,13 @@ def _payload(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _copy(conn: psycopg.Connection, data: bytes, reader: str, t: str = "cd") -> None:
+def _copy(
+    conn: psycopg.Connection, data: bytes, reader: str, t: str = "cd", options: str = ""
+) -> None:
     conn.execute(f"SET vecgres.copy_text_reader = '{reader}'")
     conn.execute(f"DROP TABLE IF EXISTS {t}")
     conn.execute(DDL.format(t=t))
-    with conn.cursor().copy(f"COPY {t} ({COLS}) FROM STDIN") as cp:
+    with conn.cursor().copy(f"COPY {t} ({COLS}) FROM STDIN {options}") as cp:
         cp.write(data)
 
 
@@ -104,6 +106,20 @@ def test_duckdb_reader_reads_what_the_python_path_reads(vc):
     assert by_id[3][3] == "tab\there" and by_id[5][3] == "back\\slash \\N not null"
     assert by_id[2][3] is None and by_id[1][3] == ""
     assert by_id[0][4] is None and by_id[4][1] == -32768 and by_id[5][1] is None
+
+
+def test_a_header_line_is_checked_then_the_rest_read_by_duckdb(vc):
+    lines = _lines(900)
+    data = _payload(["\t".join(COLS.split(", ")), *lines])
+    _copy(vc, data, "python", options="(HEADER MATCH)")
+    expected = _rows(vc)
+    assert len(expected) == 900
+    _copy(vc, data, "duckdb", options="(HEADER MATCH)")
+    assert _rows(vc) == expected
+    bad = _payload(["id\ta\tb\tbody\ttag\te\tx", *lines])
+    with pytest.raises(psycopg.errors.BadCopyFileFormat) as ei:
+        _copy(vc, bad, "duckdb", options="(HEADER MATCH)")
+    assert 'got "x", expected "h"' in ei.value.diag.message_primary
 
 
 def test_blocks_the_reader_refuses_mix_with_blocks_it_reads(vc):
