@@ -65,7 +65,7 @@ from engine.errors import (
 from engine.sparse import is_sparse_dim
 from sqlfront import pgtypes as pt
 from sqlfront import vectors
-from sqlfront.copy_duck import DuckTextReader, RawText, columns_for
+from sqlfront.copy_duck import DuckTextReader, RawText, columns_for, float_matrix
 from sqlfront.splitter import leading_words, split_statements
 
 if TYPE_CHECKING:
@@ -820,13 +820,7 @@ class _FloatParser:
             cur.unregister("__vg_floats")
         if got["bad"].any() or not np.array_equal(got["i"], np.arange(n)):
             return None
-        lists = got["x"]
-        if (np.fromiter(map(len, lists), dtype=np.int64, count=n) != dim).any():
-            return None
-        mat = np.concatenate(list(lists)).reshape(n, dim)
-        with np.errstate(over="ignore", invalid="ignore"):  # a sum may overflow: then look
-            finite = np.isfinite(mat @ np.ones(dim, mat.dtype)).all() or np.isfinite(mat).all()
-        return mat if finite else None
+        return float_matrix(got["x"], dim)
 
 
 # (a subquery computing len(x) here doubled the CPU: lengths are checked with numpy)

@@ -174,7 +174,7 @@ class DuckTextReader:
             elif c.kind == "text":
                 values.append(_objects(v))
             else:
-                vecs = _matrix(v, n, c.dim)
+                vecs = _matrix(v, c.dim)
                 if vecs is None:
                     return None
                 values.append(vecs)
@@ -190,7 +190,7 @@ def _objects(v: np.ndarray) -> np.ndarray:
     return np.asarray(v, dtype=object)
 
 
-def _matrix(v: np.ndarray, n: int, dim: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _matrix(v: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray | None] | None:
     """(float32 [m, dim] of the non-NULL vectors, present mask or None), or None when one
     has another dimension or a non-finite element."""
     present = None
@@ -202,15 +202,22 @@ def _matrix(v: np.ndarray, n: int, dim: int) -> tuple[np.ndarray, np.ndarray | N
             lists = v.data[present]
         else:
             lists = v.data
-    m = len(lists)
-    if m == 0:
+    if len(lists) == 0:
         return np.empty((0, dim), np.float32), present
+    mat = float_matrix(lists, dim)
+    return None if mat is None else (mat, present)
+
+
+def float_matrix(lists: np.ndarray, dim: int) -> np.ndarray | None:
+    """DuckDB's FLOAT[] values (an object array of float32 arrays) as one [m, dim] matrix, or
+    None when one has another dimension or a non-finite element."""
+    m = len(lists)
     if (np.fromiter(map(len, lists), dtype=np.int64, count=m) != dim).any():
         return None
     mat = np.concatenate(list(lists)).reshape(m, dim)
     with np.errstate(over="ignore", invalid="ignore"):  # a sum may overflow: then look
         finite = np.isfinite(mat @ np.ones(dim, mat.dtype)).all() or np.isfinite(mat).all()
-    return (mat, present) if finite else None
+    return mat if finite else None
 
 
 def _unescape(c: str) -> str:

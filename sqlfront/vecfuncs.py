@@ -683,32 +683,34 @@ class _Rewriter:
         pg_type = vector_type_name(first.to) if isinstance(first, exp.Cast) else "vector"
         for x in items:
             if _is_text_literal(x):
-                v = self.b.const_vector(self.ctx, x, None)
-                if pg_type == "halfvec" and isinstance(v, np.ndarray):
-                    v = round_halfvec(v)
-                value = _tagged(_TAGS[pg_type], const_list(v))
-                self.ctx.baked_constants = True
-                name = self.b.output_name(x) or "?column?"
-                aliased = isinstance(x.parent, exp.Alias)
-                x.replace(value if aliased else exp.alias_(value, name, quoted=True))
+                self.replace_item(x, self.literal_value(x, pg_type))
 
     def column_by_value(self, items: list[exp.Expression], stores: list[int | None]) -> None:
         """The vector columns of one output column of a set operation's branches as values,
         and an unknown-typed literal there as a constant of the column's type (as Postgres
         resolves it)."""
         first = next(x for x, sid in zip(items, stores, strict=True) if sid is not None)
-        tag = _TAGS[self.source_type(first)]
+        pg_type = self.source_type(first)
         for x, sid in zip(items, stores, strict=True):
             if sid is not None:
-                value = self.value_result(x)  # type: ignore[arg-type]
+                self.replace_item(x, self.value_result(x))  # type: ignore[arg-type]
             elif _is_text_literal(x):
-                value = _tagged(tag, const_list(self.b.const_vector(self.ctx, x, None)))
-                self.ctx.baked_constants = True
-            else:
-                continue
-            name = self.b.output_name(x) or "?column?"
-            aliased = isinstance(x.parent, exp.Alias)
-            x.replace(value if aliased else exp.alias_(value, name, quoted=True))
+                self.replace_item(x, self.literal_value(x, pg_type))
+
+    def literal_value(self, literal: exp.Expression, pg_type: str) -> exp.Expression:
+        """An unknown-typed literal as a constant value of vector type `pg_type` (a halfvec's
+        elements rounded, as its input function does)."""
+        v = self.b.const_vector(self.ctx, literal, None)
+        if pg_type == "halfvec" and isinstance(v, np.ndarray):
+            v = round_halfvec(v)
+        self.ctx.baked_constants = True
+        return _tagged(_TAGS[pg_type], const_list(v))
+
+    def replace_item(self, item: exp.Expression, value: exp.Expression) -> None:
+        """Put `value` in place of a select item, keeping the item's output name."""
+        name = self.b.output_name(item) or "?column?"
+        aliased = isinstance(item.parent, exp.Alias)
+        item.replace(value if aliased else exp.alias_(value, name, quoted=True))
 
     def ref_of(self, node: exp.Expression) -> VectorRef | None:
         """The store a plain vector column reference (of a table, or a subquery or CTE that
