@@ -101,6 +101,8 @@ def remove_stale_spools() -> int:
     """Delete the spool files of server processes that are gone (a kill -9 leaves its
     COPY's file behind); returns how many."""
     removed = 0
+    if not Path("/proc/self").exists():  # no way to tell a live process: leave them
+        return 0
     for f in _spool_dir().glob(f"{_PREFIX}*.tsv"):
         pid = f.name[len(_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
@@ -110,6 +112,9 @@ def remove_stale_spools() -> int:
 
 
 class DuckTextReader:
+    """One COPY's reader: its columns, a DuckDB connection of its own, and a spool file
+    (in /dev/shm when there is one) that each batch's lines are written to for `read_csv`."""
+
     def __init__(
         self, cols: list[DuckColumn], open_cursor: Callable[[], duckdb.DuckDBPyConnection]
     ) -> None:
@@ -145,6 +150,7 @@ class DuckTextReader:
 
     # -- the vectors stage: the DuckDB read
     def read(self, raw: RawText) -> ReadColumns | None:
+        """The batch's columns, or None: the Python splitter must read these lines."""
         if raw.rows < MIN_ROWS:
             return None
         if self._path is None:
