@@ -29,6 +29,9 @@ from planner.plan import FastProjection, KnnScan, QueryPlan
 
 @dataclass
 class HotKnn:
+    """What a cached plan's executions reuse: the graph and column cache it answers from,
+    its k, ef and slice, and what must not have changed since (see `run`)."""
+
     table: str
     version: int  # the table's committed version the compilation saw
     store: VectorStore
@@ -36,7 +39,6 @@ class HotKnn:
     seg: Segment
     index: HnswIndex
     graph: SegmentGraph
-    rows: int  # live rows = rows in the graph
     k: int
     ef: int
     metric: str
@@ -45,7 +47,6 @@ class HotKnn:
     limit: int
     cache: ColumnCache
     picks: list[str | None]  # per output column: a cached table column, or None (distance)
-    description: list[tuple]
     meta: object = None  # the caller's per-plan data (the session's result columns)
 
     def run(self, db: Database, q: np.ndarray) -> list[tuple] | None:
@@ -125,10 +126,6 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
     cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, fast.wanted)
     if not cache.fast or cache.version != version:
         return None
-    description = [
-        (name, "DOUBLE" if col is None else cache.types[col])
-        for name, col in zip(fast.names, fast.columns, strict=True)
-    ]
     k = min(scan.k, g.index.get_current_count())
     ef = max(scan.ef, cost.effective_ef(scan.ef_search, scan.k), k)
     return HotKnn(
@@ -139,7 +136,6 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
         seg=seg,
         index=index,
         graph=g,
-        rows=len(live),
         k=k,
         ef=ef,
         metric=scan.metric,
@@ -148,5 +144,4 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
         limit=fast.limit,
         cache=cache,
         picks=list(fast.columns),
-        description=description,
     )
