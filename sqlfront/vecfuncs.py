@@ -107,7 +107,9 @@ _MACROS = [
     "list_sum(list_transform(a, lambda x, i: x::DOUBLE * b[i])))",
     f"CREATE OR REPLACE MACRO {_S}.norm(a) AS "
     "sqrt(list_sum(list_transform(a, lambda x: x::DOUBLE * x)))",
+    # (DuckDB's least/greatest skip NULLs: a NULL operand is caught first)
     f"CREATE OR REPLACE MACRO {_S}.cosine(a, b) AS coalesce({_S}.same(a, b), CASE "
+    "WHEN a IS NULL OR b IS NULL THEN NULL "
     f"WHEN {_S}.norm(a) * {_S}.norm(b) = 0 THEN 'NaN'::DOUBLE "
     f"ELSE 1 - greatest(-1.0, least(1.0, {_S}.ip(a, b) / ({_S}.norm(a) * {_S}.norm(b)))) END)",
     f"CREATE OR REPLACE MACRO {_S}.l1(a, b) AS coalesce({_S}.same(a, b), "
@@ -145,22 +147,23 @@ _MACROS = [
     "ELSE a[greatest(s, 1):least(s + c, len(a) + 1) - 1] END",
     f"CREATE OR REPLACE MACRO {_S}.bq(a) AS array_to_string(list_transform(a, "
     "lambda x: CASE WHEN x > 0 THEN '1' ELSE '0' END), '')::BIT",
-    # aggregates: avg accumulates in float64 (vector_accum), sum in float32 (vector_add)
+    # aggregates: avg accumulates in float64 (vector_accum), sum in float32 (vector_add);
+    # NULL without a non-NULL input (list_reduce refuses an empty list)
     # the first non-NULL row's dimension against another one
     f"CREATE OR REPLACE MACRO {_S}.dim1(v) AS "
     "list_filter(list(len(v)), lambda d: d IS NOT NULL)[1]",
     f"CREATE OR REPLACE MACRO {_S}.samedims(v, what, sep) AS CASE WHEN min(len(v)) <> max(len(v)) "
     f"THEN error('[22000] ' || what || {_S}.dim1(v) || sep || CASE WHEN {_S}.dim1(v) = min(len(v)) "
     "THEN max(len(v)) ELSE min(len(v)) END) END",
-    f"CREATE OR REPLACE MACRO {_S}.vavg(v) AS coalesce("
+    f"CREATE OR REPLACE MACRO {_S}.vavg(v) AS CASE WHEN count(v) > 0 THEN coalesce("
     f"{_S}.samedims(v, 'expected ', ' dimensions, not '), list_transform(list_reduce("
     "list_filter(list(v::DOUBLE[]), lambda l: l IS NOT NULL), "
     "lambda a, b: list_transform(a, lambda x, i: x + b[i])), "
-    "lambda x: (x / count(v))::FLOAT))",
-    f"CREATE OR REPLACE MACRO {_S}.vsum(v) AS coalesce("
+    "lambda x: (x / count(v))::FLOAT)) END",
+    f"CREATE OR REPLACE MACRO {_S}.vsum(v) AS CASE WHEN count(v) > 0 THEN coalesce("
     f"{_S}.samedims(v, 'different vector dimensions ', ' and '), {_S}.finite(list_reduce("
     "list_filter(list(v), lambda l: l IS NOT NULL), "
-    "lambda a, b: list_transform(a, lambda x, i: x + b[i]))))",
+    "lambda a, b: list_transform(a, lambda x, i: x + b[i])))) END",
     # bit: <~> hamming, <%> jaccard (pgvector's bit.c)
     f"CREATE OR REPLACE MACRO {_S}.samebits(a, b) AS CASE WHEN bit_length(a) <> bit_length(b) "
     "THEN error('[22000] different bit lengths ' || bit_length(a) || ' and ' || bit_length(b)) "
