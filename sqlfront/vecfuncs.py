@@ -50,8 +50,11 @@ from sqlfront.dialect import (
     VectorDistance,
 )
 from sqlfront.vector_refs import (
+    ComputedVector,
+    Hit,
     Outputs,
     VectorRef,
+    column_hit,
     derived_query,
     from_items,
     is_star,
@@ -77,6 +80,7 @@ HALF_TYPE = f"STRUCT({HALF_FIELD} FLOAT[])"
 SPARSE_FIELD = "__vgs"
 SPARSE_TYPE = f"STRUCT({SPARSE_FIELD} FLOAT[])"
 _TAGS = {"vector": VALUE_FIELD, "halfvec": HALF_FIELD, "sparsevec": SPARSE_FIELD}
+_TYPE_OF_TAG = {tag: pg_type for pg_type, tag in _TAGS.items()}
 SPARSE_TEXT_FIELD = "__vgst"
 SPARSE_TEXT_TYPE = f"STRUCT({SPARSE_TEXT_FIELD} FLOAT[])"
 # `<array of vectors>::text` as a top-level result: the elements' values, printed by the session
@@ -342,6 +346,38 @@ def is_vector_type(dt: exp.Expression) -> bool:
     return vector_type_name(dt) is not None
 
 
+def is_plain_cast(cast: exp.Cast, pg_type: str) -> bool:
+    """Whether `cast` is `::vector` (no dimension) of a value of that type: the value itself."""
+    return vector_typmod(cast.to) is None and vector_type_name(cast.to) == pg_type
+
+
+def tagged_type(node: exp.Expression) -> str | None:
+    """The pgvector type of a vector value this pass already translated (`{__vgv: ...}`, or
+    its NULL-safe `CASE`), else None."""
+    if isinstance(node, exp.Case) and isinstance(node.args.get("default"), exp.Struct):
+        node = node.args["default"]
+    if not isinstance(node, exp.Struct) or len(node.expressions) != 1:
+        return None
+    field = node.expressions[0]
+    return _TYPE_OF_TAG.get(field.name) if isinstance(field, exp.PropertyEQ) else None
+
+
+def computed_type(
+    ctx: BindContext, node: exp.Expression, depth: int = 0
+) -> tuple[str | None, int | None]:
+    """(pgvector type, typmod) of a select item that leaves its query as a computed vector
+    value (`e + e`, `l2_normalize(e)`, `'[1,2]'::vector(2)`, `avg(e)`), else (None, None).
+    `depth`: how deep in derived queries `node` is (see `vector_refs.column_hit`)."""
+    tagged = tagged_type(node)
+    if tagged is not None:
+        return tagged, None
+    r = _Rewriter(ctx, [], depth=depth)
+    if r.kind(node) != "vector":
+        return None, None
+    typmod = vector_typmod(node.to) if isinstance(node, exp.Cast) else None
+    return r.source_type(node), typmod
+
+
 def vector_typmod(dt: exp.DataType) -> int | None:
     """The dimension of `vector(n)` (checked as pgvector's typmod_in does), or None."""
     for p in dt.expressions:
@@ -370,7 +406,11 @@ def function_to_operator(tree: exp.Expression) -> None:
 
 class _Rewriter:
     def __init__(
-        self, ctx: BindContext, rels: list[VectorRelation], top: exp.Expression | None = None
+        self,
+        ctx: BindContext,
+        rels: list[VectorRelation],
+        top: exp.Expression | None = None,
+        depth: int = 0,
     ) -> None:
         from sqlfront import binder
 
@@ -378,6 +418,7 @@ class _Rewriter:
         self.ctx = ctx
         self.rels = rels
         self.top = top
+        self.depth = depth  # classifying a derived query's item: how deep it is
         self.joins: dict[tuple[int, str, str], str] = {}
 
     # -- classification
@@ -386,9 +427,11 @@ class _Rewriter:
         if isinstance(node, exp.Paren):
             return self.kind(node.this)
         if isinstance(node, exp.Column):
-            return "vector" if self.ref_of(node) else None
+            return "vector" if self.hit_of(node) else None
         if isinstance(node, exp.Cast):
             return "vector" if is_vector_type(node.to) else None
+        if tagged_type(node) is not None:
+            return "vector"
         if isinstance(node, exp.Literal):
             return "vector" if "vector" in node.meta else None
         name = _func_name(node)
@@ -420,11 +463,7 @@ class _Rewriter:
         if isinstance(node, exp.Cast):
             if is_vector_type(node.to):  # a plain `col::vector` is the column itself
                 hit = self.ref_of(node.this)
-                return not (
-                    hit is not None
-                    and vector_typmod(node.to) is None
-                    and hit.pg_type == vector_type_name(node.to)
-                )
+                return hit is None or not is_plain_cast(node, hit.pg_type)
             if _is_text_type(node.to) and self.vector_elements(node.this) is not None:
                 return True
             return self.kind(node.this) == "vector"
@@ -574,7 +613,7 @@ class _Rewriter:
         if any(j.args.get("using") or j.args.get("method") for j in joins):
             return  # USING / NATURAL merge columns: leave `*` to DuckDB
         items = {ref: self.star_columns(ref, item) for ref, item in from_items(select)}
-        if not any(hit for cols in items.values() for _name, hit in cols or []):
+        if not any(isinstance(h, VectorRef) for cols in items.values() for _n, h in cols or []):
             return
         frm = select.args.get("from_")
         refs = ([frm.this.alias_or_name] if frm is not None else []) + [
@@ -682,8 +721,7 @@ class _Rewriter:
         typed = [x for x in items if not _is_text_literal(x) and self.kind(x) == "vector"]
         if not typed or not any(_is_text_literal(x) for x in items):
             return
-        first = typed[0]
-        pg_type = vector_type_name(first.to) if isinstance(first, exp.Cast) else "vector"
+        pg_type = self.source_type(typed[0])
         for x in items:
             if _is_text_literal(x):
                 self.replace_item(x, self.literal_value(x, pg_type))
@@ -718,7 +756,12 @@ class _Rewriter:
     def ref_of(self, node: exp.Expression) -> VectorRef | None:
         """The store a plain vector column reference (of a table, or a subquery or CTE that
         passes one through) points into, else None."""
-        return vector_ref(self.ctx, node) if isinstance(node, exp.Column) else None
+        return vector_ref(self.ctx, node, self.depth) if isinstance(node, exp.Column) else None
+
+    def hit_of(self, node: exp.Expression) -> Hit | None:
+        """What a column reference holds: a store's pointers, a derived column's computed
+        vectors (`ComputedVector`), or None (not a vector column)."""
+        return column_hit(self.ctx, node, self.depth) if isinstance(node, exp.Column) else None
 
     def store_of(self, node: exp.Expression) -> int | None:
         """The store id of a plain vector column reference, else None."""
@@ -776,14 +819,8 @@ class _Rewriter:
         return out
 
     def result_type(self, node: exp.Expression) -> str:
-        """ "vector", "halfvec" or "sparsevec": the type of a computed vector (`l2_normalize`,
-        `subvector` and `coalesce` keep their argument's, as in pgvector)."""
-        name = vector_type_name(node.to) if isinstance(node, exp.Cast) else None
-        if name is None and isinstance(node, exp.Anonymous) and node.expressions:
-            name = self.source_type(node.expressions[0])
-        if name is None and isinstance(node, exp.Coalesce):
-            name = self.source_type(node.this)
-        return name if name in ("sparsevec", "halfvec") else "vector"
+        """ "vector", "halfvec" or "sparsevec": the type of a computed vector."""
+        return self.source_type(node)
 
     def scalar(self, node: exp.Expression) -> exp.Expression:
         """A non-vector argument, with any vector expressions inside it translated."""
@@ -793,15 +830,35 @@ class _Rewriter:
         return node
 
     def source_type(self, node: exp.Expression) -> str:
-        """ "vector", "halfvec" or "sparsevec": the pgvector type of a vector expression."""
+        """ "vector", "halfvec" or "sparsevec": the pgvector type of a vector expression (a
+        column's, a cast's target; `l2_normalize`, `subvector`, `+ - * ||`, `avg`, `sum` and
+        `coalesce` keep their first typed vector argument's, as in pgvector)."""
         if isinstance(node, exp.Paren):
             return self.source_type(node.this)
         if isinstance(node, exp.Column):
-            hit = self.ref_of(node)
+            hit = self.hit_of(node)
             return hit.pg_type if hit is not None else "vector"
         if isinstance(node, exp.Cast):
             return vector_type_name(node.to) or "vector"
-        return "vector"
+        tagged = tagged_type(node)
+        if tagged is not None:
+            return tagged
+        typed = [a for a in self.vector_args(node) if self.kind(a) == "vector"]
+        return self.source_type(typed[0]) if typed else "vector"
+
+    def vector_args(self, node: exp.Expression) -> list[exp.Expression]:
+        """The arguments of a vector-valued function, operator or aggregate that give it its
+        type (the vector ones, in order)."""
+        name = _func_name(node)
+        if name is not None:
+            return list(node.expressions[: _FUNCS[name][1]])
+        if type(node) in _ARITH:
+            return [node.this, node.expression]
+        if isinstance(node, exp.Avg | exp.Sum):
+            return [node.this]
+        if isinstance(node, exp.Coalesce):
+            return [node.this, *node.expressions]
+        return []
 
     def vector_elements(self, node: exp.Expression) -> list[exp.Expression] | None:
         """The element expressions of an array of vectors (`array_agg(v)`, `ARRAY[v, w]`),
@@ -954,7 +1011,11 @@ class _Rewriter:
         if isinstance(node, exp.Paren):
             return self.vec(node.this)
         if isinstance(node, exp.Column):
-            hit = self.ref_of(node)
+            hit = self.hit_of(node)
+            if isinstance(hit, ComputedVector):  # a tagged value struct: its list
+                return exp.Anonymous(
+                    this="struct_extract_at", expressions=[node.copy(), exp.Literal.number(1)]
+                )
             if hit is None:
                 return exp.Cast(this=self.scalar(node), to=_float_list())
             return self.column(node, hit)

@@ -6,8 +6,10 @@ of a subquery / CTE that passes one through unchanged (`SELECT e FROM (SELECT e 
 the store its slot pointers (`STRUCT(__vgN BIGINT)`) point into.  `vecfuncs` uses it to look
 the values up wherever a vector is compared (GROUP BY, DISTINCT, ORDER BY, `=`, functions).
 A derived column that leaves its query as a value (a computed vector, a set operation that
-compares rows) is not a pointer: DuckDB compares those values itself, so it has no ref.
-Also the set-operation shape helpers shared with `vecfuncs`.
+compares rows) is not a pointer: `column_hit` tells it as a `ComputedVector` (its pgvector
+type; DuckDB holds it as a tagged value struct, `STRUCT(__vgv FLOAT[])`), so that functions,
+operators and casts read its list.  `set_typmods`: the typmod of each output column of a set
+operation, as Postgres reports it.  Also the set-operation shape helpers shared with `vecfuncs`.
 
 Must not: rewrite the tree (it only reads it).
 """
@@ -40,12 +42,29 @@ class VectorRef:
     table: str | None = None  # the base table; None for a subquery's or CTE's column
 
 
-Outputs = list[tuple[str | None, VectorRef | None]]
+@dataclass(frozen=True)
+class ComputedVector:
+    """A derived column holding computed vector values (tagged value structs, NULL-safe)."""
+
+    pg_type: str  # "vector", "halfvec" or "sparsevec"
+    dim: int | None = None  # the typmod: `::vector(3)`, or branches of a set operation agreeing
+
+
+Hit = VectorRef | ComputedVector
+Outputs = list[tuple[str | None, Hit | None]]
 
 
 def vector_ref(ctx: BindContext, col: exp.Expression, depth: int = 0) -> VectorRef | None:
     """The store a column reference's pointers point into, or None (not a vector column, or
     a derived column that is not a pass-through of one store's pointers)."""
+    hit = column_hit(ctx, col, depth)
+    return hit if isinstance(hit, VectorRef) else None
+
+
+def column_hit(ctx: BindContext, col: exp.Expression, depth: int = 0) -> Hit | None:
+    """What vectors a column reference holds: one store's pointers (`VectorRef`), computed
+    values of a derived column (`ComputedVector`), or None (not a vector column, or not
+    known)."""
     if not isinstance(col, exp.Column) or col.is_star or depth > _MAX_DEPTH:
         return None
     scope: exp.Expression | None = col
@@ -85,8 +104,10 @@ def from_items(scope: exp.Expression) -> list[tuple[str, exp.Expression]]:
 def item_outputs(
     ctx: BindContext, ref: str, item: exp.Expression, depth: int = 0
 ) -> Outputs | None:
-    """The columns of a FROM item (name, ref when it holds one store's pointers), or None
-    when they are not known (a catalog relation, a table function, a `*` of one)."""
+    """The columns of a FROM item (name, what vectors it holds), or None when they are not
+    known (a catalog relation, a table function, a `*` of one, a recursive CTE's own name)."""
+    if recursive_reference(item):
+        return None
     query = derived_query(item)
     if query is None:
         if not isinstance(item, exp.Table) or item.db:
@@ -102,7 +123,9 @@ def item_outputs(
     out: Outputs = []
     for i, (name, hit) in enumerate(outputs):
         name = names[i] if i < len(names) else name
-        out.append((name, replace(hit, ref=ref, column=name, table=None) if hit and name else None))
+        if isinstance(hit, VectorRef):
+            hit = replace(hit, ref=ref, column=name, table=None) if name else None
+        out.append((name, hit))
     return out
 
 
@@ -122,9 +145,22 @@ def derived_query(item: exp.Expression) -> exp.Expression | None:
     return None
 
 
+def recursive_reference(item: exp.Expression) -> bool:
+    """Whether a table name is a recursive CTE's reference to itself (its columns are not
+    followed: each reference would follow the CTE's query again)."""
+    if not isinstance(item, exp.Table) or item.db:
+        return False
+    node = item.parent
+    while node is not None:
+        if isinstance(node, exp.CTE) and node.alias_or_name == item.name:
+            return isinstance(node.parent, exp.With) and bool(node.parent.args.get("recursive"))
+        node = node.parent
+    return False
+
+
 def query_outputs(ctx: BindContext, query: exp.Expression, depth: int) -> Outputs | None:
-    """The output columns of a SELECT or set operation, with the store of each column that
-    passes one store's pointers through."""
+    """The output columns of a SELECT or set operation: for each, the store whose pointers it
+    passes through, or that it holds computed vectors."""
     if depth > _MAX_DEPTH:
         return None
     query = unwrap(query)
@@ -140,11 +176,51 @@ def query_outputs(ctx: BindContext, query: exp.Expression, depth: int) -> Output
     by_value = set_compares(query)
     ordered = set_order_positions(query, [name for name, _ in first])
     out: Outputs = []
-    for i, (name, hit) in enumerate(first):
-        stores = {o[i][1].store_id if o[i][1] else None for o in each}  # type: ignore[index]
-        passes = hit is not None and stores == {hit.store_id} and not by_value
-        out.append((name, hit if passes and i not in ordered else None))
+    for i, (name, _hit) in enumerate(first):
+        hits = [o[i][1] for o in each]  # type: ignore[index]
+        literal = any(_text_literal_at(leaf, i) for leaf in leaves)
+        out.append((name, _set_column(hits, literal, by_value or i in ordered)))
     return out
+
+
+def _set_column(hits: list[Hit | None], literal: bool, by_value: bool) -> Hit | None:
+    """What one output column of a set operation holds, given its branches' columns: one
+    store's pointers when a UNION ALL passes them through unsorted, else values when a branch
+    is a vector (`vecfuncs` makes them values: the column compares, sorts, mixes stores,
+    computed vectors or unknown-typed literals); its typmod is the branches' when they all
+    have the same one (a literal has none), as in Postgres."""
+    typed = [h for h in hits if h is not None]
+    if not typed:
+        return None
+    stores = {h.store_id for h in typed if isinstance(h, VectorRef)}
+    computed = any(isinstance(h, ComputedVector) for h in typed)
+    if not (computed or literal or by_value or len(stores) > 1):
+        first = hits[0]
+        return first if isinstance(first, VectorRef) and len(typed) == len(hits) else None
+    dims = {h.dim if h is not None else None for h in hits}
+    dim = dims.pop() if len(dims) == 1 and not literal else None
+    return ComputedVector(typed[0].pg_type, dim)
+
+
+def _text_literal_at(leaf: exp.Select, i: int) -> bool:
+    """Whether item `i` of a set operation's branch is an unknown-typed literal ('[1,2]')."""
+    items = leaf.expressions
+    if i >= len(items) or any(is_star(e) for e in items):
+        return False
+    item = unalias(items[i])
+    return isinstance(item, exp.Literal) and item.is_string
+
+
+def set_typmods(ctx: BindContext, tree: exp.Expression) -> list[int | None] | None:
+    """The typmod of each output column of a set operation whose branches agree on a vector
+    column's dimension (`SELECT e FROM a UNION SELECT e FROM b`, both vector(3)), None for the
+    other columns; None when `tree` is not a set operation or its columns are not known."""
+    if not isinstance(unwrap(tree), exp.SetOperation):
+        return None
+    outputs = query_outputs(ctx, tree, 0)
+    if outputs is None:
+        return None
+    return [hit.dim if isinstance(hit, ComputedVector) else None for _name, hit in outputs]
 
 
 def _select_outputs(ctx: BindContext, select: exp.Select, depth: int) -> Outputs | None:
@@ -162,17 +238,33 @@ def _select_outputs(ctx: BindContext, select: exp.Select, depth: int) -> Outputs
                     return None
                 out += cols
             continue
-        inner = unalias(item)
-        if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "any_value":
-            inner = inner.expressions[0]  # a grouped vector column (vecfuncs.group_by_value)
-        out.append((output_name(item), vector_ref(ctx, inner, depth)))
+        out.append((output_name(item), _item_hit(ctx, unalias(item), depth)))
     return out
+
+
+def _item_hit(ctx: BindContext, item: exp.Expression, depth: int) -> Hit | None:
+    """What vectors a select item yields: a column's (a plain `col::vector` is the column
+    itself, as `vecfuncs` leaves it), or computed values when it is a vector expression."""
+    from sqlfront import vecfuncs
+
+    if isinstance(item, exp.Anonymous) and str(item.this).lower() == "any_value":
+        item = item.expressions[0]  # a grouped vector column (vecfuncs.group_by_value)
+    if isinstance(item, exp.Column):
+        return column_hit(ctx, item, depth)
+    if isinstance(item, exp.Cast) and isinstance(item.this, exp.Column):
+        hit = column_hit(ctx, item.this, depth)
+        if isinstance(hit, VectorRef) and vecfuncs.is_plain_cast(item, hit.pg_type):
+            return hit
+    pg_type, dim = vecfuncs.computed_type(ctx, item, depth)
+    return ComputedVector(pg_type, dim) if pg_type is not None else None
 
 
 def _column_of(
     ctx: BindContext, ref: str, item: exp.Expression, name: str, depth: int
-) -> tuple[bool, VectorRef | None]:
-    """(whether FROM item `ref` has a column `name`, its ref)."""
+) -> tuple[bool, Hit | None]:
+    """(whether FROM item `ref` has a column `name`, what vectors it holds)."""
+    if recursive_reference(item):
+        return False, None
     if derived_query(item) is None:
         tdef = ctx.catalog.get(item.name) if isinstance(item, exp.Table) and not item.db else None
         col = tdef.column(name) if tdef is not None else None
