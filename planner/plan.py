@@ -116,3 +116,6 @@ class QueryPlan:
     # a graphless bit index (bit_hamming_ops / bit_jaccard_ops) on the column the query
     # orders by: named by EXPLAIN, the query itself is DuckDB's exact search
     exact_index: IndexDef | None = None
+    # the typmod of each result column a set operation's branches agree on (vector(3) in
+    # every branch), None for the others (RowDescription reports the value's own)
+    typmods: list[int | None] | None = None

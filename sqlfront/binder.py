@@ -40,6 +40,7 @@ from sqlfront.catalog_rewrite import rewrite_catalog_query
 from sqlfront.dialect import VectorDistance
 from sqlfront.infoschema import SCHEMA as INFO_SCHEMA
 from sqlfront.infoschema import VIEWS as INFO_SCHEMA_VIEWS
+from sqlfront.vector_refs import set_typmods
 from sqlfront.vectors import (
     parse_sparsevec_text,
     parse_vector_text,
@@ -593,7 +594,10 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
     fallback_tree = tree.copy()
     knn = _knn_candidate(ctx, tree)
     if knn is None:
-        return _general_plan(ctx, tree)
+        typmods = set_typmods(ctx, tree) if top else None  # before vecfuncs rewrites the tree
+        plan = _general_plan(ctx, tree)
+        plan.typmods = typmods
+        return plan
     assert isinstance(tree, exp.Select)
     limit = _limit_value(tree.args.get("limit")) or 0
     offset = _limit_value(tree.args.get("offset")) or 0

@@ -702,6 +702,7 @@ class Session:
         self._remember_plan(plan, ctx)
         res = execute_plan(self.db, self.cur, plan)
         out = self._rows_result(res, f"SELECT {len(res.rows)}")
+        _set_typmods(out, plan.typmods)
         if _set_sources(out, sources) and not self._txn_ddl:
             if len(self._sources) > 256:
                 self._sources.clear()
@@ -1394,12 +1395,26 @@ def _vector_value(v: dict | None, tag: str) -> object:
 
 
 def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:
-    """Fill the result columns' table OID / attnum; False when they do not line up."""
+    """Give the result its columns' table OID / attnum; False when they do not line up.
+    The columns are new objects: `_rows_result` shares its cached ones between results."""
     if sources is None or res.columns is None or len(sources) != len(res.columns):
         return False
-    for col, (oid, attnum) in zip(res.columns, sources, strict=True):
-        col.table_oid, col.attnum = oid, attnum
+    res.columns = [
+        Column(c.name, c.type_oid, c.typmod, oid, attnum)
+        for c, (oid, attnum) in zip(res.columns, sources, strict=True)
+    ]
     return True
+
+
+def _set_typmods(res: Result, typmods: list[int | None] | None) -> None:
+    """Give the result the typmods its plan knows (a set operation's vector(n) columns), as
+    new column objects."""
+    if typmods is None or res.columns is None or len(typmods) != len(res.columns):
+        return
+    res.columns = [
+        c if t is None else Column(c.name, c.type_oid, t, c.table_oid, c.attnum)
+        for c, t in zip(res.columns, typmods, strict=True)
+    ]
 
 
 def _table_options(props: exp.Expression | None) -> dict[str, str]:

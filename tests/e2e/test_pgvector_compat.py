@@ -457,6 +457,42 @@ def test_set_operation_vectors_with_register_vector(vu) -> None:  # noqa: ANN001
             ]
 
 
+def _typmods(conn, sql: str) -> list[int]:  # noqa: ANN001
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        res = cur.pgresult
+        assert res is not None
+        return [res.fmod(i) for i in range(res.nfields)]
+
+
+def test_set_operation_vector_columns_carry_their_typmod(vu) -> None:  # noqa: ANN001
+    """RowDescription's typmod of a set operation's column is its branches' when they agree
+    (Postgres's transformSetOperationTree), -1 when they differ or one is an untyped literal."""
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT e FROM vu2") == [3]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION ALL SELECT e FROM vu2") == [3]  # two stores
+    assert _typmods(vu, "SELECT e FROM vu2 UNION ALL SELECT e FROM vu2") == [3]  # pointers
+    assert _typmods(vu, "SELECT id, e FROM vu1 INTERSECT SELECT id, e FROM vu2") == [-1, 3]
+    assert _typmods(vu, "SELECT e FROM vu1 EXCEPT SELECT e FROM vu2 ORDER BY 1") == [3]
+    assert _typmods(vu, "SELECT h, s FROM vu1 UNION SELECT h, s FROM vu1") == [2, 4]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT '[1,2,3]'::vector(3)") == [3]
+    sql = "SELECT e FROM vu1 UNION SELECT e FROM vu2 UNION ALL SELECT NULL::vector(3)"
+    assert _typmods(vu, sql) == [3]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT '[1,2,3]'") == [-1]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT NULL") == [-1]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT '[1,2]'::vector(2)") == [-1]
+    assert _typmods(vu, "SELECT e FROM vu1 UNION SELECT e + e FROM vu2") == [-1]
+    # results of the same shape do not inherit it
+    assert _typmods(vu, "SELECT e + e AS e FROM vu1") == [-1]
+    assert _typmods(vu, "SELECT e FROM vu1") == [3]
+
+
+def test_psql_gdesc_of_a_set_operation(server, vu) -> None:  # noqa: ANN001
+    sql = "SELECT id, e FROM vu1 UNION SELECT id, e FROM vu2 \\gdesc\n"
+    assert run_psql(server, "-At", input=sql).stdout.split() == ["id|integer", "e|vector(3)"]
+    sql = "SELECT e FROM vu1 UNION SELECT '[1,2,3]' \\gdesc\n"
+    assert run_psql(server, "-At", input=sql).stdout.split() == ["e|vector"]
+
+
 # ------------------------------------------------------------------ distances of constants
 
 

@@ -39,3 +39,17 @@ def test_table_oid_and_attnum(server: ServerProc) -> None:
             assert cur.fetchall()[0][0] == want
             assert _sources(cur) == [(oid, 1), (oid, 2)]
         c.execute("DROP TABLE rd_t")
+
+
+def test_set_operation_results_have_no_table(server: ServerProc) -> None:
+    """A result of the same shape as a plain column's (a set operation's) does not take its
+    table OID / attnum."""
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS rd_u")
+        c.execute("CREATE TABLE rd_u (id int)")
+        oid = c.execute("SELECT 'rd_u'::regclass::oid").fetchone()[0]
+        assert _sources(c.execute("SELECT id FROM rd_u")) == [(oid, 1)]
+        assert _sources(c.execute("SELECT 1 AS id UNION SELECT 2")) == [(0, 0)]
+        assert _sources(c.execute("SELECT id FROM rd_u UNION SELECT id FROM rd_u")) == [(0, 0)]
+        assert _sources(c.execute("SELECT id FROM rd_u")) == [(oid, 1)]
+        c.execute("DROP TABLE rd_u")
