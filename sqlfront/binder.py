@@ -584,10 +584,27 @@ def check_vector_casts(ctx: BindContext, tree: exp.Expression, others: bool = Fa
             )
 
 
+def _check_set_order(tree: exp.Expression) -> None:
+    """Postgres's rule for a set operation's ORDER BY, where it matters to us: a vector
+    distance there is refused (its operands are the branches' columns, which only exist as
+    result columns once the branches are merged)."""
+    if not isinstance(tree, exp.SetOperation) or tree.args.get("order") is None:
+        return
+    for item in tree.args["order"].expressions:
+        if item.find(VectorDistance) is not None:
+            raise FeatureNotSupported(
+                "invalid UNION/INTERSECT/EXCEPT ORDER BY clause",
+                detail="Only result column names can be used, not expressions or functions.",
+                hint="Add the expression/function to every SELECT, or move the UNION into a "
+                "FROM clause.",
+            )
+
+
 def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
     """Plan a query (SELECT, set operation, VALUES) for execution."""
     resolve_tables(ctx, tree)
     check_vector_casts(ctx, tree, others=True)
+    _check_set_order(tree)
     if top:
         name_outputs(tree)
     vecfuncs.function_to_operator(tree)

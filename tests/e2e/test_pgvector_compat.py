@@ -423,6 +423,20 @@ def test_set_operations_of_constant_vectors_type_their_literals(conn) -> None:  
     assert _rows(conn, "SELECT '[1,2]'::halfvec UNION SELECT '[1,2.0001]'") == [("[1,2]",)]
 
 
+def test_distance_in_a_set_operations_order_by_is_refused_as_in_postgres(vu) -> None:  # noqa: ANN001
+    sql = "SELECT id, e FROM vu1 UNION SELECT id, e FROM vu2 ORDER BY e <-> '[7,7,7]'"
+    with pytest.raises(psycopg.errors.FeatureNotSupported) as ei:
+        vu.execute(sql)
+    assert ei.value.diag.message_primary == "invalid UNION/INTERSECT/EXCEPT ORDER BY clause"
+    assert ei.value.diag.message_detail.startswith("Only result column names can be used")
+    # the hint's way round: the set operation as a FROM item
+    sql = (
+        "SELECT id FROM (SELECT id, e FROM vu1 UNION SELECT id, e FROM vu2) u "
+        "WHERE e IS NOT NULL ORDER BY e <-> '[7,7,7]', id LIMIT 2"
+    )
+    assert [r[0] for r in _rows(vu, sql)] == [10, 8]
+
+
 def test_intersect_and_except_compare_vector_values(vu) -> None:  # noqa: ANN001
     # NULLs are not distinct in set operations, as in Postgres
     rows = _rows(vu, "SELECT e FROM vu1 INTERSECT SELECT e FROM vu2 ORDER BY 1")
