@@ -153,14 +153,10 @@ class DuckTextReader:
         """The batch's columns, or None: the Python splitter must read these lines."""
         if raw.rows < MIN_ROWS:
             return None
-        if self._path is None:
-            prefix = f"{_PREFIX}{os.getpid()}-"
-            fd, self._path = tempfile.mkstemp(prefix=prefix, suffix=".tsv", dir=_spool_dir())
-            os.close(fd)
-            self._sql = _select_sql(self.cols, self._path)
-        with open(self._path, "wb") as f:
-            for part in raw.parts:
-                f.write(part)
+        try:
+            self._spool(raw)
+        except OSError:  # no room in /dev/shm, say: the Python splitter needs none
+            return None
         if self._cur is None:
             self._cur = self._open()
         try:
@@ -185,6 +181,17 @@ class DuckTextReader:
                     return None
                 values.append(vecs)
         return ReadColumns(values)
+
+    def _spool(self, raw: RawText) -> None:
+        """Write the batch's lines to the spool file (made at the first batch)."""
+        if self._path is None:
+            prefix = f"{_PREFIX}{os.getpid()}-"
+            fd, self._path = tempfile.mkstemp(prefix=prefix, suffix=".tsv", dir=_spool_dir())
+            os.close(fd)
+            self._sql = _select_sql(self.cols, self._path)
+        with open(self._path, "wb") as f:
+            for part in raw.parts:
+                f.write(part)
 
 
 def _objects(v: np.ndarray) -> np.ndarray:
