@@ -209,6 +209,7 @@ def test_the_reader_itself_reads_accepted_blocks():
         short = _payload([*lines[:-1], "299\t2"])  # too few fields: for Python to report
         assert reader.read(RawText([short], 300, 0)) is None
         assert reader.read(RawText([_payload(lines[:10])], 10, 0)) is None  # too few rows
+        reader.close()  # (its spool file goes)
         reader._path = "/nonexistent-dir/spool.tsv"  # the spool cannot be written
         assert reader.read(RawText([data], 300, 0)) is None
     finally:
