@@ -600,8 +600,38 @@ def _check_set_order(tree: exp.Expression) -> None:
             )
 
 
+def _values_columns(tree: exp.Expression) -> exp.Expression:
+    """Postgres's names for VALUES columns, `column1` .. `columnN` (DuckDB says `col0` ..):
+    a VALUES list in FROM without column aliases gets them, and a VALUES statement becomes
+    `SELECT * FROM (VALUES ...) AS "*VALUES*"(column1, ...)` with its ORDER BY / LIMIT."""
+    for values in list(tree.find_all(exp.Values)):
+        first = values.expressions[0] if values.expressions else None
+        if isinstance(values.parent, exp.Insert) or first is None:
+            continue
+        n = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+        names = [exp.to_identifier(f"column{i + 1}") for i in range(n)]
+        alias = values.args.get("alias")
+        if alias is not None:
+            if not alias.columns:
+                alias.set("columns", names)
+            continue
+        if values is not tree:
+            continue
+        clauses = {k: values.args.get(k) for k in ("order", "limit", "offset")}
+        for k in clauses:
+            values.set(k, None)
+        values.set("alias", exp.TableAlias(this=exp.to_identifier("*VALUES*", quoted=True)))
+        values.args["alias"].set("columns", names)
+        tree = exp.select("*").from_(values)
+        for k, v in clauses.items():
+            if v is not None:
+                tree.set(k, v)
+    return tree
+
+
 def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> QueryPlan:
     """Plan a query (SELECT, set operation, VALUES) for execution."""
+    tree = _values_columns(tree)
     resolve_tables(ctx, tree)
     check_vector_casts(ctx, tree, others=True)
     _check_set_order(tree)

@@ -256,3 +256,17 @@ def test_unquoted_identifiers_fold_to_lower_case(conn):
         "SELECT relname FROM pg_class WHERE relname ILIKE 'mixedcase'"
     ).fetchall() == [("mixedcase",)]
     conn.execute('DROP TABLE "mixedcase"')
+
+
+def test_values_columns_are_named_as_in_postgres(conn):
+    cur = conn.execute("VALUES (1, 'a'), (2, 'b')")
+    assert [d.name for d in cur.description] == ["column1", "column2"]
+    assert cur.fetchall() == [(1, "a"), (2, "b")]
+    cur = conn.execute("VALUES (2, 'b'), (1, 'a') ORDER BY 1 LIMIT 1")
+    assert cur.fetchall() == [(1, "a")]
+    sql = "SELECT column2, column1 FROM (VALUES (1, 'a'), (2, 'b')) t WHERE column1 > 1"
+    cur = conn.execute(sql)
+    assert [d.name for d in cur.description] == ["column2", "column1"]
+    assert cur.fetchall() == [("b", 2)]
+    cur = conn.execute("SELECT * FROM (VALUES (1, 'a')) t(x, y)")  # given names are kept
+    assert [d.name for d in cur.description] == ["x", "y"]
