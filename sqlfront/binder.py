@@ -584,6 +584,20 @@ def check_vector_casts(ctx: BindContext, tree: exp.Expression, others: bool = Fa
             )
 
 
+def _cast_typmods(tree: exp.Expression) -> list[int | None] | None:
+    """The typmods of a SELECT's items cast to `vector(n)` / `halfvec(n)` / `sparsevec(n)`
+    (`SELECT '[1,2,3]'::vector(3)`, `e::vector(3)`), as Postgres reports them; None when it
+    has none (a plain column's comes from the catalog, with its table OID)."""
+    if not isinstance(tree, exp.Select) or any(e.is_star for e in tree.expressions):
+        return None
+    out: list[int | None] = []
+    for item in tree.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        cast = isinstance(node, exp.Cast) and vecfuncs.is_vector_type(node.to)
+        out.append(vecfuncs.vector_typmod(node.to) if cast else None)
+    return out if any(t is not None for t in out) else None
+
+
 def _check_set_order(tree: exp.Expression) -> None:
     """Postgres's rule for a set operation's ORDER BY, where it matters to us: a vector
     distance there is refused (its operands are the branches' columns, which only exist as
@@ -641,7 +655,8 @@ def bind_query(ctx: BindContext, tree: exp.Expression, top: bool = True) -> Quer
     fallback_tree = tree.copy()
     knn = _knn_candidate(ctx, tree)
     if knn is None:
-        typmods = set_typmods(ctx, tree) if top else None  # before vecfuncs rewrites the tree
+        # before vecfuncs rewrites the tree
+        typmods = (set_typmods(ctx, tree) or _cast_typmods(tree)) if top else None
         plan = _general_plan(ctx, tree)
         plan.typmods = typmods
         return plan

@@ -479,6 +479,13 @@ def _typmods(conn, sql: str) -> list[int]:  # noqa: ANN001
         return [res.fmod(i) for i in range(res.nfields)]
 
 
+def test_casts_to_a_sized_vector_type_carry_its_typmod(vu) -> None:  # noqa: ANN001
+    assert _typmods(vu, "SELECT '[1,2,3]'::vector(3) AS v, 1") == [3, -1]
+    assert _typmods(vu, "SELECT e::vector(3), h::halfvec(2), id FROM vu1") == [3, 2, -1]
+    assert _typmods(vu, "SELECT '{1:1}/5'::sparsevec(5)") == [5]
+    assert _typmods(vu, "SELECT e + e FROM vu1") == [-1]  # computed: no typmod, as in Postgres
+
+
 def test_set_operation_vector_columns_carry_their_typmod(vu) -> None:  # noqa: ANN001
     """RowDescription's typmod of a set operation's column is its branches' when they agree
     (Postgres's transformSetOperationTree), -1 when they differ or one is an untyped literal."""
