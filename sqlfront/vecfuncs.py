@@ -919,6 +919,24 @@ class _Rewriter:
             return lst
         raise PgError(f"cannot cast type vector to {to.sql('postgres')}", sqlstate="42846")
 
+    def operands(self, node: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+        """Both operands of a binary vector operator as FLOAT[]: an unknown-typed literal
+        takes the other operand's type, as Postgres resolves it (a halfvec's elements are
+        rounded: `(h + h) <-> '[0.1,0.2]'`)."""
+        return (
+            self.operand(node.this, node.expression),
+            self.operand(node.expression, node.this),
+        )
+
+    def operand(self, node: exp.Expression, other: exp.Expression) -> exp.Expression:
+        if _is_text_literal(node) and self.kind(other) == "vector":
+            if self.source_type(other) == "halfvec":
+                v = self.b.const_vector(self.ctx, node, None)
+                if isinstance(v, np.ndarray):
+                    self.ctx.baked_constants = True
+                    return const_list(round_halfvec(v))
+        return self.vec(node)
+
     def value(self, node: exp.Expression) -> tuple[exp.Expression, bool]:
         """DuckDB expression for a vector-operation root, and whether it is a FLOAT[]."""
         if isinstance(node, VectorDistance):
@@ -926,12 +944,10 @@ class _Rewriter:
                 return _call(node.metric, self.bits(node.this), self.bits(node.expression)), False
             macro = _METRIC_MACRO.get(node.metric)
             if node.metric == "ip":
-                return exp.Neg(
-                    this=_call("ip", self.vec(node.this), self.vec(node.expression))
-                ), False
+                return exp.Neg(this=_call("ip", *self.operands(node))), False
             if macro is None:
                 raise FeatureNotSupported(f"operator {node.op} on these operands is not supported")
-            return _call(macro, self.vec(node.this), self.vec(node.expression)), False
+            return _call(macro, *self.operands(node)), False
         name = _func_name(node)
         if name is not None:
             arity, nvec, res = _FUNCS[name]
@@ -944,7 +960,7 @@ class _Rewriter:
             conv = [self.vec(a) for a in args[:nvec]] + [self.scalar(a) for a in args[nvec:]]
             return _call(_MACRO_OF[name], *conv), res == "vector"
         if type(node) in _ARITH:
-            return _call(_ARITH[type(node)], self.vec(node.this), self.vec(node.expression)), True
+            return _call(_ARITH[type(node)], *self.operands(node)), True
         if isinstance(node, exp.Avg | exp.Sum):
             macro = "vavg" if isinstance(node, exp.Avg) else "vsum"
             return _call(macro, self.vec(node.this)), True
@@ -957,7 +973,8 @@ class _Rewriter:
             quantified = quantified_array(node.expression)
             if quantified is not None:
                 return self.quantified_comparison(node, *quantified), False
-            return type(node)(this=self.vec(node.this), expression=self.vec(node.expression)), False
+            this, expression = self.operands(node)
+            return type(node)(this=this, expression=expression), False
         if isinstance(node, exp.In):
             out = exp.In(
                 this=self.vec(node.this), expressions=[self.vec(e) for e in node.expressions]

@@ -962,6 +962,23 @@ def test_derived_computed_vector_in_where_order_and_aggregates(vc) -> None:  # n
     assert ei.value.diag.message_primary == "different vector dimensions 3 and 2"
 
 
+def test_a_literal_beside_a_computed_halfvec_is_a_halfvec(conn) -> None:  # noqa: ANN001
+    """`(h + h) <-> '[0.1,0.2]'`: the literal is a halfvec (rounded), as pgvector resolves it."""
+    conn.execute("DROP TABLE IF EXISTS hv")
+    conn.execute("CREATE TABLE hv (h halfvec(2), e vector(2))")
+    conn.execute("INSERT INTO hv VALUES ('[1,1]', '[1,1]')")
+    q = np.array([0.1, 0.2], dtype=np.float32).astype(np.float64)
+    qh = q.astype(np.float16).astype(np.float64)
+    two = np.array([2.0, 2.0])
+    for sql in ("SELECT (h + h) <-> '[0.1,0.2]' FROM hv", "SELECT '[0.1,0.2]' <-> (h + h) FROM hv"):
+        (d,) = conn.execute(sql).fetchone()
+        assert d == pytest.approx(float(np.linalg.norm(two - qh)), rel=1e-7)
+    (d,) = conn.execute("SELECT (e + e) <-> '[0.1,0.2]' FROM hv").fetchone()  # a vector: as is
+    assert d == pytest.approx(float(np.linalg.norm(two - q)), rel=1e-7)
+    assert conn.execute("SELECT (h + h) = '[2,2.0001]' FROM hv").fetchone() == (True,)
+    assert conn.execute("SELECT (e + e) = '[2,2.0001]' FROM hv").fetchone() == (False,)
+
+
 def test_derived_computed_halfvec(vc) -> None:  # noqa: ANN001
     """halfvec + halfvec, l2_normalize(halfvec), avg(halfvec) are halfvec, inline or derived."""
     derived = _typed_rows(
