@@ -614,6 +614,23 @@ def _check_set_order(tree: exp.Expression) -> None:
             )
 
 
+def _type_values_literals(values: exp.Values, n: int) -> None:
+    """A VALUES column with a row cast to a vector type: its unknown-typed literals in the
+    other rows get the same cast, as Postgres resolves a VALUES column's type."""
+    rows = [r.expressions for r in values.expressions if isinstance(r, exp.Tuple)]
+    if len(rows) < 2 or any(len(r) != n for r in rows):
+        return
+    for i in range(n):
+        casts = [
+            r[i] for r in rows if isinstance(r[i], exp.Cast) and vecfuncs.is_vector_type(r[i].to)
+        ]
+        if not casts:
+            continue
+        for r in rows:
+            if isinstance(r[i], exp.Literal) and r[i].is_string:
+                r[i].replace(exp.Cast(this=r[i].copy(), to=casts[0].to.copy()))
+
+
 def _values_columns(tree: exp.Expression) -> exp.Expression:
     """Postgres's names for VALUES columns, `column1` .. `columnN` (DuckDB says `col0` ..):
     a VALUES list in FROM without column aliases gets them, and a VALUES statement becomes
@@ -623,6 +640,7 @@ def _values_columns(tree: exp.Expression) -> exp.Expression:
         if isinstance(values.parent, exp.Insert) or first is None:
             continue
         n = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+        _type_values_literals(values, n)
         names = [exp.to_identifier(f"column{i + 1}") for i in range(n)]
         alias = values.args.get("alias")
         if alias is not None:

@@ -96,7 +96,7 @@ def from_items(scope: exp.Expression) -> list[tuple[str, exp.Expression]]:
     for item in items:
         if isinstance(item, exp.Table) and item.name and not isinstance(item.this, exp.Func):
             out.append((item.alias_or_name, item))
-        elif isinstance(item, exp.Subquery) and item.alias:
+        elif isinstance(item, exp.Subquery | exp.Values) and item.alias:
             out.append((item.alias, item))
     return out
 
@@ -108,6 +108,8 @@ def item_outputs(
     known (a catalog relation, a table function, a `*` of one, a recursive CTE's own name)."""
     if recursive_reference(item):
         return None
+    if isinstance(item, exp.Values):
+        return _values_outputs(ctx, item, depth)
     query = derived_query(item)
     if query is None:
         if not isinstance(item, exp.Table) or item.db:
@@ -127,6 +129,20 @@ def item_outputs(
             hit = replace(hit, ref=ref, column=name, table=None) if name else None
         out.append((name, hit))
     return out
+
+
+def _values_outputs(ctx: BindContext, values: exp.Values, depth: int) -> Outputs | None:
+    """The columns of a VALUES list in FROM (named by its alias; the binder gives an
+    unnamed one `column1` ..), typed by its first row: a vector expression there makes a
+    column of computed vectors."""
+    first = values.expressions[0] if values.expressions else None
+    if not isinstance(first, exp.Tuple):
+        return None
+    names = _alias_columns(values)
+    return [
+        (names[i] if i < len(names) else f"column{i + 1}", _item_hit(ctx, e, depth + 1))
+        for i, e in enumerate(first.expressions)
+    ]
 
 
 def derived_query(item: exp.Expression) -> exp.Expression | None:
@@ -265,7 +281,7 @@ def _column_of(
     """(whether FROM item `ref` has a column `name`, what vectors it holds)."""
     if recursive_reference(item):
         return False, None
-    if derived_query(item) is None:
+    if derived_query(item) is None and not isinstance(item, exp.Values):
         tdef = ctx.catalog.get(item.name) if isinstance(item, exp.Table) and not item.db else None
         col = tdef.column(name) if tdef is not None else None
         if col is None:

@@ -962,6 +962,20 @@ def test_derived_computed_vector_in_where_order_and_aggregates(vc) -> None:  # n
     assert ei.value.diag.message_primary == "different vector dimensions 3 and 2"
 
 
+def test_values_lists_of_vectors(conn) -> None:  # noqa: ANN001
+    """A VALUES column is a vector when a row casts to one; its other literals are too."""
+    sql = (
+        "SELECT x <-> '[0,0]' AS d, vector_dims(x), x::text FROM "
+        "(VALUES ('[3,4]'::vector), ('[6,8]')) v(x) ORDER BY d DESC"
+    )
+    assert _rows(conn, sql) == [(10.0, 2, "[6,8]"), (5.0, 2, "[3,4]")]
+    sql = "SELECT column1 <-> '[0,0]' FROM (VALUES ('[3,4]'::vector)) v"
+    assert _rows(conn, sql) == [(5.0,)]
+    sql = "SELECT count(DISTINCT x) FROM (VALUES ('[3,4]'::vector), ('[3,4]'), (NULL)) v(x)"
+    assert _rows(conn, sql) == [(1,)]
+    assert _rows(conn, "VALUES ('[1,2]'::vector), ('[3,4]')") == [("[1,2]",), ("[3,4]",)]
+
+
 def test_a_literal_beside_a_computed_halfvec_is_a_halfvec(conn) -> None:  # noqa: ANN001
     """`(h + h) <-> '[0.1,0.2]'`: the literal is a halfvec (rounded), as pgvector resolves it."""
     conn.execute("DROP TABLE IF EXISTS hv")
