@@ -111,6 +111,22 @@ class ColumnDef:
     def dim(self) -> int | None:
         return self.typmod if self.is_vector and self.typmod > 0 else None
 
+    @property
+    def atttypmod(self) -> int:
+        """The typmod Postgres stores and reports (pg_attribute, RowDescription): vector(n):
+        n; varchar(n) / char(n): n + 4; numeric(p, s): (p << 16 | s) + 4; bit(n): n.  The SQL
+        twin is pg_catalog's `__typmod` macro (tests check they agree)."""
+        args = self.type_args
+        if self.pg_type == "numeric" and args:
+            return ((args[0] << 16) | (args[1] if len(args) > 1 else 0)) + 4
+        if self.pg_type == "char":
+            return (args[0] if args else 1) + 4
+        if self.pg_type == "bit" and self.typmod < 0 and args:
+            return args[0]
+        if self.pg_type == "varchar" and self.typmod < 0 and args:
+            return args[0] + 4
+        return self.typmod if self.typmod is not None else -1
+
     def duck_type(self) -> str:
         if self.is_vector:
             assert self.store_id is not None

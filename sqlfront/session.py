@@ -166,7 +166,7 @@ class Session:
         self.copy_enabled = False  # set by a client that speaks the COPY sub-protocol (wire)
         self._plan_cache: dict[tuple, QueryPlan] = {}
         # RowDescription's table OID / attnum per output column, by (SQL text, catalog version)
-        self._sources: dict[tuple[str, int], list[tuple[int, int]] | None] = {}
+        self._sources: dict[tuple[str, int], list[tuple[int, int, int]] | None] = {}
         # result columns of a description, and whether its values need converting (per
         # catalog version): a cached kNN plan describes the same columns every time
         self._described: dict[tuple, tuple[list[Column], bool]] = {}
@@ -1394,14 +1394,15 @@ def _vector_value(v: dict | None, tag: str) -> object:
     return arr  # a sparsevec is made sparse by `_rows_result`
 
 
-def _set_sources(res: Result, sources: list[tuple[int, int]] | None) -> bool:
-    """Give the result its columns' table OID / attnum; False when they do not line up.
-    The columns are new objects: `_rows_result` shares its cached ones between results."""
+def _set_sources(res: Result, sources: list[tuple[int, int, int]] | None) -> bool:
+    """Give the result its columns' table OID / attnum (and the table column's typmod where
+    the result has none); False when they do not line up.  The columns are new objects:
+    `_rows_result` shares its cached ones between results."""
     if sources is None or res.columns is None or len(sources) != len(res.columns):
         return False
     res.columns = [
-        Column(c.name, c.type_oid, c.typmod, oid, attnum)
-        for c, (oid, attnum) in zip(res.columns, sources, strict=True)
+        Column(c.name, c.type_oid, c.typmod if c.typmod >= 0 else typmod, oid, attnum)
+        for c, (oid, attnum, typmod) in zip(res.columns, sources, strict=True)
     ]
     return True
 

@@ -1,12 +1,13 @@
 """Which table column each result column of a query comes straight from.
 
 Owns `column_sources(tree, catalog)`: for a plain SELECT over base tables, the (table OID,
-attribute number) of every output column that is a bare column reference or part of a `*`
-expansion, (0, 0) for computed ones — what Postgres puts in RowDescription's table OID and
-column attribute number.  Clients read them: pgjdbc's ResultSetMetaData (isNullable,
-getBaseTableName, isAutoIncrement), psqlODBC's SQLColAttribute, GUI tools that edit result
-rows.  Called on the statement before the binder rewrites it.
-Must not: resolve anything the binder would reject (unknown names just give (0, 0)).
+attribute number, typmod) of every output column that is a bare column reference or part of a
+`*` expansion, (0, 0, -1) for computed ones — what Postgres puts in RowDescription's table OID,
+column attribute number and type modifier (`varchar(5)`: 9, `numeric(10,2)`: 655366).
+Clients read them: pgjdbc's ResultSetMetaData (isNullable, getBaseTableName, isAutoIncrement,
+getPrecision/getScale), psqlODBC's SQLColAttribute, GUI tools that edit result rows.  Called
+on the statement before the binder rewrites it.
+Must not: resolve anything the binder would reject (unknown names just give (0, 0, -1)).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from sqlglot import exp
 
 from engine.catalog import TableDef
 
-Source = tuple[int, int]
+Source = tuple[int, int, int]
+_COMPUTED: Source = (0, 0, -1)
 
 
 def column_sources(tree: exp.Expression, catalog: dict[str, TableDef]) -> list[Source] | None:
-    """One (table OID, attnum) per output column, or None when the shape is not handled
+    """One (table OID, attnum, typmod) per output column, or None when the shape is not handled
     (set operations, `*` over a subquery or a catalog relation, ...)."""
     if not isinstance(tree, exp.Select):
         return None
@@ -50,7 +52,7 @@ def column_sources(tree: exp.Expression, catalog: dict[str, TableDef]) -> list[S
                 return None
             for _, td in chosen:
                 assert td is not None
-                out += [(td.oid, i) for i in range(1, len(td.columns) + 1)]
+                out += [(td.oid, i, c.atttypmod) for i, c in enumerate(td.columns, start=1)]
             continue
         inner = e.this if isinstance(e, exp.Alias) else e
         out.append(_source(inner, tables))
@@ -59,7 +61,7 @@ def column_sources(tree: exp.Expression, catalog: dict[str, TableDef]) -> list[S
 
 def _source(node: exp.Expression, tables: list[tuple[str, TableDef | None]]) -> Source:
     if not isinstance(node, exp.Column) or node.args.get("db") is not None:
-        return (0, 0)
+        return _COMPUTED
     ident = node.this
     name = ident.name if isinstance(ident, exp.Identifier) and ident.quoted else node.name.lower()
     found: list[Source] = []
@@ -68,5 +70,5 @@ def _source(node: exp.Expression, tables: list[tuple[str, TableDef | None]]) -> 
             continue
         for i, c in enumerate(td.columns, start=1):
             if c.name == name:
-                found.append((td.oid, i))
-    return found[0] if len(found) == 1 else (0, 0)
+                found.append((td.oid, i, c.atttypmod))
+    return found[0] if len(found) == 1 else _COMPUTED

@@ -53,3 +53,24 @@ def test_set_operation_results_have_no_table(server: ServerProc) -> None:
         assert _sources(c.execute("SELECT id FROM rd_u UNION SELECT id FROM rd_u")) == [(0, 0)]
         assert _sources(c.execute("SELECT id FROM rd_u")) == [(oid, 1)]
         c.execute("DROP TABLE rd_u")
+
+
+def test_table_columns_report_their_typmod_as_pg_attribute_does(server: ServerProc) -> None:
+    """RowDescription's type modifier of a plain table column is its pg_attribute.atttypmod
+    (pgjdbc's getPrecision/getScale and getColumnDisplaySize read it), -1 when computed."""
+    with psycopg.connect(server.dsn(), autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS rd_m")
+        c.execute(
+            "CREATE TABLE rd_m (id int, e vector(3), n numeric(10,2), m numeric(5), "
+            "v varchar(5), ch char(3), t text)"
+        )
+        c.execute("INSERT INTO rd_m VALUES (1, '[1,2,3]', 1.5, 7, 'ab', 'x', 'y')")
+        attr = c.execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = 'rd_m'::regclass "
+            "AND attnum > 0 ORDER BY attnum"
+        ).fetchall()
+        cur = c.execute("SELECT * FROM rd_m")
+        fmods = [cur.pgresult.fmod(i) for i in range(cur.pgresult.nfields)]
+        assert fmods == [a[0] for a in attr] == [-1, 3, 655366, 327684, 9, 7, -1]
+        cur = c.execute("SELECT n, v, n + 1 AS n1, v || 'x' AS vx FROM rd_m")
+        assert [cur.pgresult.fmod(i) for i in range(4)] == [655366, 9, -1, -1]
