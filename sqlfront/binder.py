@@ -861,11 +861,29 @@ def _general_plan(ctx: BindContext, tree: exp.Expression) -> QueryPlan:
 
 
 def _duck_transform(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.BitString | exp.HexString):
+        return bit_string(node)
     if isinstance(node, exp.Div):
         return exp.Anonymous(this="divide", expressions=[node.this, node.expression])
     if isinstance(node, VectorDistance):
         raise FeatureNotSupported(f"operator {node.op} is not supported in this position")
     return node
+
+
+def bit_string(node: exp.BitString | exp.HexString) -> exp.Expression:
+    """Postgres's bit-string constants `B'1010'` and `X'1F'` as DuckDB BIT values (sqlglot
+    writes them as an integer and a blob)."""
+    digits = str(node.this)
+    if isinstance(node, exp.HexString):
+        try:
+            digits = "".join(f"{int(h, 16):04b}" for h in digits)
+        except ValueError:
+            raise PgError(
+                f'"{digits[:1]}" is not a valid hexadecimal digit', sqlstate="22P02"
+            ) from None
+    elif digits.strip("01"):
+        raise PgError(f'"{digits.strip("01")[0]}" is not a valid binary digit', sqlstate="22P02")
+    return exp.Cast(this=exp.Literal.string(digits), to=exp.DataType.build("BIT"))
 
 
 def to_duck(tree: exp.Expression) -> str:

@@ -1006,6 +1006,8 @@ class _Rewriter:
             return self.bits(node.this)
         if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIT:
             node = node.this
+        if isinstance(node, exp.BitString | exp.HexString):  # B'1010', X'1F'
+            return self.b.bit_string(node)
         blob = _bit_param_text(node)
         if blob is not None:
             node = exp.Literal.string(blob)

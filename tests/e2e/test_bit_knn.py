@@ -144,3 +144,17 @@ def test_bit_knn_explain_names_the_graphless_index(conn, bk: np.ndarray) -> None
     assert any("bk_jac (bit_jaccard_ops" in line for line in plan)
     plan = [r[0] for r in conn.execute("EXPLAIN SELECT id FROM bk ORDER BY id LIMIT 5")]
     assert not any("Index:" in line for line in plan)
+
+
+def test_bit_string_constants(conn) -> None:  # noqa: ANN001
+    """Postgres's B'...' and X'...' constants are bit strings (sqlglot made them an integer
+    and a blob): stored, compared and measured as such."""
+    conn.execute("DROP TABLE IF EXISTS bs")
+    conn.execute("CREATE TABLE bs (id int, x bit(4))")
+    conn.execute("INSERT INTO bs VALUES (1, B'1010'), (2, '1000'), (3, X'F')")
+    rows = conn.execute("SELECT id, x::text FROM bs ORDER BY id").fetchall()
+    assert rows == [(1, "1010"), (2, "1000"), (3, "1111")]
+    rows = conn.execute("SELECT id, x <~> B'1111', x <%> B'1111' FROM bs ORDER BY id").fetchall()
+    assert rows == [(1, 2.0, 0.5), (2, 3.0, 0.75), (3, 0.0, 0.0)]
+    assert conn.execute("SELECT id FROM bs ORDER BY x <~> B'0001' LIMIT 1").fetchone() == (2,)
+    assert conn.execute("SELECT X'1F'::text").fetchone() == ("00011111",)
