@@ -875,12 +875,10 @@ def bit_string(node: exp.BitString | exp.HexString) -> exp.Expression:
     writes them as an integer and a blob)."""
     digits = str(node.this)
     if isinstance(node, exp.HexString):
-        try:
-            digits = "".join(f"{int(h, 16):04b}" for h in digits)
-        except ValueError:
-            raise PgError(
-                f'"{digits[:1]}" is not a valid hexadecimal digit', sqlstate="22P02"
-            ) from None
+        bad = [h for h in digits if h not in "0123456789abcdefABCDEF"]
+        if bad:
+            raise PgError(f'"{bad[0]}" is not a valid hexadecimal digit', sqlstate="22P02")
+        digits = "".join(f"{int(h, 16):04b}" for h in digits)
     elif digits.strip("01"):
         raise PgError(f'"{digits.strip("01")[0]}" is not a valid binary digit', sqlstate="22P02")
     return exp.Cast(this=exp.Literal.string(digits), to=exp.DataType.build("BIT"))
