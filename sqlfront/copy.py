@@ -558,8 +558,6 @@ def _str_option(name: str, value: object) -> str:
 # bit columns are copied as their text (`101`), in binary COPY too
 _PG_TYPE_OIDS = {**pt.CATALOG_TYPE_OIDS, "bit": pt.TEXT_OID}
 
-_INT_OIDS = {pt.INT2_OID: 16, pt.INT4_OID: 32, pt.INT8_OID: 64}
-_TEXT_OIDS = frozenset({pt.TEXT_OID, pt.VARCHAR_OID, pt.BPCHAR_OID, pt.NAME_OID})
 # binary fixed-width types read with numpy: oid -> (width, big-endian dtype)
 _FIXED: dict[int, tuple[int, str]] = {
     pt.INT2_OID: (2, ">i2"),
@@ -740,7 +738,7 @@ def _int_range_error(oid: int, bits: int, v: str) -> PgError:
 def _ints_from_text(
     col: _Col, values: list[str | None], where: Callable[[int, str], str]
 ) -> np.ndarray:
-    bits = _INT_OIDS[col.oid]
+    bits = pt.INT_BITS[col.oid]
     nulls = [i for i, v in enumerate(values) if v is None] if None in values else []
     present = [v for v in values if v is not None] if nulls else values
     joined = "\n".join(present)  # type: ignore[arg-type]
@@ -936,9 +934,9 @@ def _convert_text(col: _Col, values: list[str | None], where: Callable[[int, str
     (vector columns: a `_TextVectors`, parsed by the load stage)."""
     if col.is_vector:
         return _TextVectors(col, values, where)
-    if col.oid in _TEXT_OIDS:
+    if col.oid in pt.STRING_OIDS:
         return _objects(values)
-    if col.oid in _INT_OIDS:
+    if col.oid in pt.INT_BITS:
         return _ints_from_text(col, values, where)
     decoded = _first_error(values, _text_decoder(col.oid), where)
     return _objects(decoded)
@@ -1502,7 +1500,7 @@ def _convert_binary(
         else:
             vals = raw.view(dt).reshape(-1).astype(np.dtype(dt).newbyteorder("="))
         return np.ma.masked_array(vals, mask=nulls) if nulls.any() else vals
-    if col.oid in _TEXT_OIDS:
+    if col.oid in pt.STRING_OIDS:
         if n == 0:
             return _objects([])
         ll = np.maximum(lens, 0)

@@ -28,12 +28,9 @@ import numpy as np
 
 from sqlfront import pgtypes as pt
 
-_INT_RANGE = {
-    pt.INT2_OID: (-(1 << 15), (1 << 15) - 1),
-    pt.INT4_OID: (-(1 << 31), (1 << 31) - 1),
-    pt.INT8_OID: (-(10**18) + 1, 10**18 - 1),  # 18 digits, as the Python path's fast form
-}
-_TEXT = frozenset({pt.TEXT_OID, pt.VARCHAR_OID, pt.BPCHAR_OID, pt.NAME_OID})
+# the integer and string columns are those the Python path reads in bulk (the same sets); an
+# integer is also held to the Python fast path's form, at most 18 digits (`_select_sql`)
+_INT_RANGE = {oid: (-(1 << (b - 1)), (1 << (b - 1)) - 1) for oid, b in pt.INT_BITS.items()}
 _ESCAPES = frozenset(b"\\tnrbfvN")
 # the escapes of Postgres's text format, applied after `\\` is parked on a character no
 # accepted block holds (U+E000), then restored as one backslash
@@ -76,7 +73,7 @@ def columns_for(kinds: list[tuple[int, str, int]]) -> list[DuckColumn] | None:
     for oid, pg_type, dim in kinds:
         if oid in _INT_RANGE:
             out.append(DuckColumn("int", oid))
-        elif oid in _TEXT:
+        elif oid in pt.STRING_OIDS:
             out.append(DuckColumn("text", oid))
         elif pg_type in ("vector", "halfvec") and 0 < dim <= 16000:
             out.append(DuckColumn("vector", oid, dim))

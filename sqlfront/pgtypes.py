@@ -152,6 +152,10 @@ HALFVEC_ARRAY_OID = 16388
 SPARSEVEC_OID = 16389
 SPARSEVEC_ARRAY_OID = 16390
 
+# the integer types by width in bits, and the string types (what COPY reads in bulk)
+INT_BITS: dict[int, int] = {INT2_OID: 16, INT4_OID: 32, INT8_OID: 64}
+STRING_OIDS = frozenset({TEXT_OID, VARCHAR_OID, BPCHAR_OID, NAME_OID})
+
 
 # Our catalog's normalised type names (engine.catalog) -> pg_type OID.
 CATALOG_TYPE_OIDS: dict[str, int] = {
