@@ -10,13 +10,14 @@ Must not: parse SQL or choose between plans (the binder and `planner.choose` do)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 
 from engine.catalog import slot_struct_type
-from engine.database import Database
+from engine.database import ColumnCache, Database
 from engine.duck_errors import translate
 from engine.errors import FeatureNotSupported
 from engine.knn import (
@@ -131,6 +132,36 @@ def _dense_rows(store: VectorStore | SparseStore, slots: np.ndarray) -> np.ndarr
     return store.take_dense(slots)
 
 
+def cached_rows(
+    cache: ColumnCache,
+    columns: Sequence[str | None],
+    slots: np.ndarray,
+    dist: np.ndarray | None,
+    vector_column: str | None = None,
+    take: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[tuple]:
+    """Row tuples for `slots` from the column cache: per output column a cached table
+    column, the distance (None), or the vector column itself (read with `take`)."""
+    pos = cache.slots.searchsorted(slots)
+    pos_l: list[int] | None = None
+    out_cols: list[list] = []
+    for col in columns:
+        if col is None:
+            assert dist is not None
+            out_cols.append(dist.tolist())
+        elif col == vector_column:
+            assert take is not None
+            out_cols.append(list(take(slots)))
+        else:
+            vals = cache.values[col]
+            if isinstance(vals, np.ndarray):
+                out_cols.append(vals[pos].tolist())
+            else:
+                pos_l = pos.tolist() if pos_l is None else pos_l
+                out_cols.append([vals[p] for p in pos_l])
+    return list(zip(*out_cols, strict=True)) if out_cols else []
+
+
 def _fast_rows(
     db: Database,
     cur: duckdb.DuckDBPyConnection,
@@ -152,24 +183,14 @@ def _fast_rows(
     cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, wanted)
     if not cache.fast:
         return None
-    pos = cache.slots.searchsorted(slots)
-    pos_l = pos.tolist()
-    out_cols: list[list] = []
     description: list[tuple] = []
     for name, col in zip(fast.names, fast.columns, strict=True):
         if col is None:
-            out_cols.append(dist.tolist())
             description.append((name, "DOUBLE"))
         elif col == scan.column:
-            vecs = db.store_by_id(scan.store_id).take(slots)
-            out_cols.append(list(vecs))
             description.append((name, slot_struct_type(scan.store_id)))
         else:
-            vals = cache.values[col]
-            if isinstance(vals, np.ndarray):
-                out_cols.append(vals[pos].tolist())
-            else:
-                out_cols.append([vals[p] for p in pos_l])
             description.append((name, cache.types[col]))
-    rows = list(zip(*out_cols, strict=True)) if out_cols else []
+    take = db.store_by_id(scan.store_id).take
+    rows = cached_rows(cache, fast.columns, slots, dist, scan.column, take)
     return PlanResult(description=description, rows=rows, knn_stats=stats)

@@ -24,6 +24,7 @@ from engine.knn import score
 from engine.segment import Segment
 from engine.vector_store import VectorStore
 from planner import cost
+from planner.execute import cached_rows
 from planner.plan import FastProjection, KnnScan, QueryPlan
 
 
@@ -79,21 +80,8 @@ class HotKnn:
         else:
             exact = None
         a, b = self.offset, self.offset + self.limit
-        slots = slots[a:b]
-        cache = self.cache
-        pos = cache.slots.searchsorted(slots)
-        cols: list[list] = []
-        for col in self.picks:
-            if col is None:
-                assert exact is not None
-                cols.append(exact[a:b].tolist())
-            else:
-                vals = cache.values[col]
-                if isinstance(vals, np.ndarray):
-                    cols.append(vals[pos].tolist())
-                else:
-                    cols.append([vals[p] for p in pos.tolist()])
-        return list(zip(*cols, strict=True))
+        ranked = None if exact is None else exact[a:b]
+        return cached_rows(self.cache, self.picks, slots[a:b], ranked)
 
 
 def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: ANN001
