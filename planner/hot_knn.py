@@ -23,8 +23,8 @@ from engine.hnsw import HnswIndex, SegmentGraph
 from engine.knn import score
 from engine.segment import Segment
 from engine.vector_store import VectorStore
-from planner import cost
 from planner.execute import cached_rows
+from planner.knn_exec import search_ef, whole_graph
 from planner.plan import FastProjection, KnnScan, QueryPlan
 
 
@@ -102,26 +102,25 @@ def compile_hot(db: Database, cur, plan: QueryPlan) -> HotKnn | None:  # noqa: A
         return None
     version = db.table_versions.get(scan.table, 0)
     store = db.store_by_id(scan.store_id)
-    segs = store.segments
-    if not isinstance(store, VectorStore) or len(segs) != 1:
+    if not isinstance(store, VectorStore):
         return None
-    seg = segs[0]
     index = db.hnsw(scan.index, store.dim)
-    g = index.graph(seg)
     live = db.live_slots(cur, scan.table, scan.column, scan.store_id, True)
-    if g is None or not (g.covered == seg.count == len(live)) or len(live) < scan.k:
+    g = whole_graph(store, index, len(live))
+    segs = store.segments  # (`run` gives way if they changed since `whole_graph` looked)
+    if g is None or len(live) < scan.k or segs[0].id != g.seg_id:
         return None
     cache = db.column_cache(cur, scan.table, scan.column, scan.store_id, fast.wanted)
     if not cache.fast or cache.version != version:
         return None
     k = min(scan.k, g.index.get_current_count())
-    ef = max(scan.ef, cost.effective_ef(scan.ef_search, scan.k), k)
+    ef = max(search_ef(scan), k)
     return HotKnn(
         table=scan.table,
         version=version,
         store=store,
         segments=segs,
-        seg=seg,
+        seg=segs[0],
         index=index,
         graph=g,
         k=k,

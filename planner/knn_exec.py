@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.database import Database
 from engine.distance import topk
-from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex, SearchStats
+from engine.hnsw import TAIL_EXTEND_ROWS, HnswIndex, SearchStats, SegmentGraph
 from engine.knn import KnnStats, exact_knn, filtered_slots, quantized_topk, score
 from engine.vector_store import VectorStore
 from planner import cost
@@ -115,12 +115,10 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
     Candidates are ranked on the graph's own distances and the global top k kept; when the
     query shows a distance (`scan.exact_distances`), those k are rescored exactly, so a
     distance reads the same whatever the strategy."""
-    ef = max(choice.ef, cost.effective_ef(scan.ef_search, scan.k))
-    segs = store.segments
-    if not scan.filter_sql and len(segs) == 1:
-        g = index.graph(segs[0])
-        if g is not None and g.covered == segs[0].count == len(matching):
-            return _whole_graph(store, index, g, scan, choice, len(matching), ef)
+    ef = search_ef(scan)
+    g = None if scan.filter_sql else whole_graph(store, index, len(matching))
+    if g is not None:
+        return _whole_graph(store, index, g, scan, choice, len(matching), ef)
     mask = None
     if scan.filter_sql:
         mask = np.zeros(store.slot_end(), dtype=bool)
@@ -174,6 +172,22 @@ def _hnsw(db, cur, scan, store, index, matching, live, choice):  # noqa: ANN001,
         slots, dist = _rescore(store, scan, slots, dist, stats)
     stats.returned = len(slots)
     return slots, dist, stats
+
+
+def search_ef(scan: KnnScan) -> int:
+    """The ef a graph search of `scan` runs at: the strategy's, at least the session's
+    `hnsw.ef_search` as `cost.effective_ef` widens it for k."""
+    return max(scan.ef, cost.effective_ef(scan.ef_search, scan.k))
+
+
+def whole_graph(store: VectorStore, index: HnswIndex, rows: int) -> SegmentGraph | None:
+    """The graph that holds every one of the `rows` live rows, if there is one: the store has
+    one segment, and nothing was deleted or appended since its graph was built."""
+    segs = store.segments
+    if len(segs) != 1:
+        return None
+    g = index.graph(segs[0])
+    return g if g is not None and g.covered == segs[0].count == rows else None
 
 
 def _rescore(store, scan, slots, dist, stats):  # noqa: ANN001, ANN202
