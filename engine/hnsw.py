@@ -81,6 +81,18 @@ class SegmentGraph:
             return seg.hi
         return seg.lo + self.covered
 
+    def knn_query(
+        self, q: np.ndarray, k: int, ef: int, keep: Callable[[int], bool] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """hnswlib's `knn_query` of one vector at `ef` (set on the index only when it
+        changes), under the graph's lock.  Raises RuntimeError, as hnswlib does, when fewer
+        than k rows are reachable."""
+        with self.lock:
+            if self.ef != ef:
+                self.index.set_ef(ef)
+                self.ef = ef
+            return self.index.knn_query(q.reshape(1, -1), k=k, filter=keep)
+
 
 class HnswIndex:
     def __init__(
@@ -311,21 +323,15 @@ class HnswIndex:
         counter: _VisitCounter | None = None
         if count_visits:
             keep = counter = _VisitCounter(keep)
-        idx = g.index
-        n = idx.get_current_count()
-        k = min(k, n)
+        k = min(k, g.index.get_current_count())
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0), SearchStats(ef=ef, k=0)
         ef = max(ef, k)
-        with g.lock:
-            if g.ef != ef:
-                idx.set_ef(ef)
-                g.ef = ef
-            try:
-                labels, dist = idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
-            except RuntimeError:
-                # fewer than k reachable (a selective filter): ask for what exists
-                labels, dist = _search_short(idx, q, k, keep)
+        try:
+            labels, dist = g.knn_query(q, k, ef, keep)
+        except RuntimeError:
+            # fewer than k reachable (a selective filter): ask for what exists
+            labels, dist = _search_short(g, q, k, ef, keep)
         out = labels[0].astype(np.int64)
         d = _TO_PGVECTOR[self.metric](dist[0].astype(np.float64))
         visited = counter.n if counter is not None else None
@@ -340,11 +346,11 @@ _TO_PGVECTOR: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def _search_short(idx: hnswlib.Index, q: np.ndarray, k: int, keep):  # noqa: ANN001, ANN202
+def _search_short(g: SegmentGraph, q: np.ndarray, k: int, ef: int, keep):  # noqa: ANN001, ANN202
     while k > 1:
         k //= 2
         try:
-            return idx.knn_query(q.reshape(1, -1), k=k, filter=keep)
+            return g.knn_query(q, k, ef, keep)
         except RuntimeError:
             continue
     return np.empty((1, 0), dtype=np.int64), np.empty((1, 0), dtype=np.float32)

@@ -63,14 +63,10 @@ class HotKnn:
         ):
             return None
         k = self.k
-        with g.lock:
-            if g.ef != self.ef:
-                g.index.set_ef(self.ef)
-                g.ef = self.ef
-            try:
-                labels, dist = g.index.knn_query(q.reshape(1, -1), k=k)
-            except RuntimeError:
-                return None
+        try:
+            labels, dist = g.knn_query(q, k, self.ef)
+        except RuntimeError:
+            return None
         d = dist[0]
         if len(d) < k or not (d[1:] > d[:-1]).all():
             return None  # short, or ties: the general path orders those by slot
