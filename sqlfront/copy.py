@@ -65,7 +65,13 @@ from engine.errors import (
 from engine.sparse import is_sparse_dim
 from sqlfront import pgtypes as pt
 from sqlfront import vectors
-from sqlfront.copy_duck import DuckTextReader, RawText, columns_for, float_matrix
+from sqlfront.copy_duck import (
+    SIMPLE_ESCAPES,
+    DuckTextReader,
+    RawText,
+    columns_for,
+    float_matrix,
+)
 from sqlfront.splitter import leading_words, split_statements
 
 if TYPE_CHECKING:
@@ -945,7 +951,6 @@ def _convert_text(col: _Col, values: list[str | None], where: Callable[[int, str
 # ============================================================================================
 # text and csv records
 
-_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.S)
 
 
@@ -957,7 +962,7 @@ def _unescape(field: str) -> str:
         nonlocal raw_bytes
         o, h, c = m.groups()
         if c is not None:
-            return _SIMPLE_ESCAPES.get(c, c)
+            return SIMPLE_ESCAPES.get(c, c)
         v = int(o, 8) & 0xFF if o is not None else int(h, 16)
         if v == 0:
             raise pg_error("22021", 'invalid byte sequence for encoding "UTF8": 0x00')

@@ -31,12 +31,16 @@ from sqlfront import pgtypes as pt
 # the integer and string columns are those the Python path reads in bulk (the same sets); an
 # integer is also held to the Python fast path's form, at most 18 digits (`_select_sql`)
 _INT_RANGE = {oid: (-(1 << (b - 1)), (1 << (b - 1)) - 1) for oid, b in pt.INT_BITS.items()}
-_ESCAPES = frozenset(b"\\tnrbfvN")
-# the escapes of Postgres's text format, applied after `\\` is parked on a character no
-# accepted block holds (U+E000), then restored as one backslash
+SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+"""Postgres text format's one-letter escapes (the Python splitter's and this reader's)."""
+# what may follow a backslash in a block this reader takes: a backslash, those letters, and N
+# (inside a field an unknown escape: the letter itself)
+_ESCAPES = frozenset(b"\\N" + "".join(SIMPLE_ESCAPES).encode())
+# the escapes, applied after `\\` is parked on a character no accepted block holds
+# (U+E000), then restored as one backslash
 _PARK = "\ue000"
 _PARK_BYTES = _PARK.encode()
-_UNESCAPE = [("t", 9), ("n", 10), ("r", 13), ("b", 8), ("f", 12), ("v", 11)]
+_UNESCAPE = [(letter, ord(char)) for letter, char in SIMPLE_ESCAPES.items()]
 
 
 @dataclass
